@@ -1,0 +1,96 @@
+# librtmp-rs: build, install, test and demo entry points. See README.md.
+
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+DESTDIR ?=
+CARGO   ?= cargo
+CC      ?= cc
+
+BUILD   := build
+LIBOUT  := $(BUILD)/lib
+SONAME  := librtmp.so.1
+SHARED  := $(LIBOUT)/$(SONAME)
+STATIC  := $(LIBOUT)/librtmp.a
+PCFILE  := $(LIBOUT)/pkgconfig/librtmp.pc
+MAP     := $(BUILD)/librtmp.map
+RUST_A  := target/release/librtmp.a
+HEADERS := $(wildcard include/librtmp/*.h)
+
+.PHONY: all lib install uninstall check check-install demo clean deps FORCE
+
+all: lib
+
+lib: $(SHARED) $(LIBOUT)/librtmp.so $(STATIC) $(PCFILE)
+
+$(RUST_A): FORCE
+	$(CARGO) build --release --lib --quiet
+
+$(MAP): abi/symbols.txt tools/gen_map.sh
+	@mkdir -p $(BUILD)
+	tools/gen_map.sh abi/symbols.txt > $@
+
+# The Rust staticlib (which carries the C shim) is linked whole into a shared object that has
+# the SONAME and exports exactly librtmp's names (version script).
+$(SHARED): $(RUST_A) $(MAP)
+	@mkdir -p $(LIBOUT)
+	$(CC) -shared -o $@.tmp -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAP) \
+	  -Wl,--whole-archive $(RUST_A) -Wl,--no-whole-archive \
+	  -Wl,-z,relro -Wl,-z,now -Wl,--gc-sections -lpthread -ldl -lm -lc
+	mv $@.tmp $@
+
+$(LIBOUT)/librtmp.so: $(SHARED)
+	ln -sf $(SONAME) $@
+
+$(STATIC): $(RUST_A)
+	@mkdir -p $(LIBOUT)
+	cp $(RUST_A) $@
+
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|'
+
+$(PCFILE): pkg-config/librtmp.pc.in Makefile
+	@mkdir -p $(dir $@)
+	$(PC_SED) $< > $@
+
+install: lib
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/librtmp
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/librtmp.so
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/librtmp.a
+	install -m 644 $(HEADERS) $(DESTDIR)$(INCDIR)/librtmp/
+	$(PC_SED) pkg-config/librtmp.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/librtmp.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/librtmp.so $(DESTDIR)$(LIBDIR)/librtmp.a
+	rm -f $(DESTDIR)$(LIBDIR)/pkgconfig/librtmp.pc
+	rm -rf $(DESTDIR)$(INCDIR)/librtmp
+
+# Installs the test oracle (Debian's librtmp 2.4) and tools when missing (needs root/apt).
+deps:
+	@tools/ensure-deps.sh
+
+check: deps lib
+	python3 tools/gen_layout.py --check abi/layout.txt
+	$(CARGO) test --quiet
+	tools/check_symbols.sh $(SHARED) abi/symbols.txt
+	python3 tools/check_rust_sigs.py
+	$(MAKE) --no-print-directory -C c-tests check
+	$(MAKE) --no-print-directory check-install
+	@echo "make check: all passed"
+
+# `make install` into a scratch prefix, then build a program the way users do, with pkg-config.
+STAGE := $(abspath $(BUILD)/stage)
+check-install: lib
+	rm -rf $(STAGE)
+	$(MAKE) --no-print-directory install PREFIX=$(STAGE) > /dev/null
+	$(CC) -Wall -Werror -o $(BUILD)/hello-pkgconfig examples/hello.c \
+	  $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs librtmp)
+	LD_LIBRARY_PATH=$(STAGE)/lib $(BUILD)/hello-pkgconfig > /dev/null
+	@echo "PASS install + pkg-config: $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs librtmp)"
+
+demo: lib
+	@tools/demo.sh
+
+clean:
+	rm -rf $(BUILD)
+	$(CARGO) clean

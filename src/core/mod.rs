@@ -1,0 +1,2 @@
+//! Safe, sans-IO protocol core: no `unsafe`, no libc, no sockets.
+#![forbid(unsafe_code)]

@@ -1,0 +1,78 @@
+//! The panic boundary and pointer policy shared by every export.
+//!
+//! Each `extern "C"` function runs its body through [`guard`]: a panic is caught, logged through
+//! `RTMP_Log` at ERROR and turned into librtmp's failure value for that function, so no unwind
+//! ever crosses into C. NULL pointers from the caller are checked before the body is entered
+//! and get the same failure value (librtmp would crash on most of them; we log and fail).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Once;
+
+use crate::log;
+
+/// Runs `body`; on panic logs `"<func>: internal error: <message>"` and returns `fail`.
+#[inline]
+pub fn guard<R>(func: &'static str, fail: R, body: impl FnOnce() -> R) -> R {
+    quiet_panics();
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(r) => r,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".to_string());
+            log::emit(log::ERROR, &format!("{func}: internal error: {msg}"));
+            fail
+        }
+    }
+}
+
+/// Like [`guard`] for a pointer argument that must not be NULL.
+#[inline]
+pub fn guard_ptr<T, R>(func: &'static str, ptr: *const T, fail: R, body: impl FnOnce() -> R) -> R {
+    if ptr.is_null() {
+        log::emit(log::ERROR, &format!("{func}: called with a NULL pointer"));
+        return fail;
+    }
+    guard(func, fail, body)
+}
+
+/// The default panic hook prints to stderr; inside a C process the message goes to the librtmp
+/// log instead (the boundary logs it), so the hook is silenced for panics caught here. A panic
+/// hook already installed by a Rust host is chained, not replaced.
+fn quiet_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if log::enabled(log::DEBUG) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panics_become_the_failure_value() {
+        let r = guard("test_fn", -1, || -> i32 { panic!("boom") });
+        assert_eq!(r, -1);
+        assert_eq!(guard("test_fn", -1, || 7), 7);
+    }
+
+    #[test]
+    fn null_pointers_are_refused() {
+        let mut ran = false;
+        let r = guard_ptr("test_fn", std::ptr::null::<u8>(), 0, || {
+            ran = true;
+            1
+        });
+        assert_eq!((r, ran), (0, false));
+        let x = 5u8;
+        assert_eq!(guard_ptr("test_fn", &x, 0, || 1), 1);
+    }
+}

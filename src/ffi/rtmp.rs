@@ -1,0 +1,135 @@
+//! Handle lifecycle and the trivial accessors of rtmp.h.
+
+use std::os::raw::{c_double, c_int, c_void};
+use std::sync::Mutex;
+
+use super::boundary::{guard, guard_ptr};
+use super::globals;
+use super::types::*;
+
+/// librtmp's version number, 2.3 in its own encoding (0x020300), as the reference reports.
+const LIB_VERSION: c_int = 0x020300;
+
+#[no_mangle]
+pub unsafe extern "C" fn RTMP_Alloc() -> *mut RTMP {
+    // SAFETY: a zeroed libc block of the exact struct size; the caller frees it with RTMP_Free.
+    guard("RTMP_Alloc", std::ptr::null_mut(), || unsafe {
+        libc::calloc(1, std::mem::size_of::<RTMP>()) as *mut RTMP
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn RTMP_Free(r: *mut RTMP) {
+    // SAFETY: `r` came from RTMP_Alloc (libc), or is NULL (free(NULL) is a no-op).
+    guard("RTMP_Free", (), || unsafe { libc::free(r as *mut c_void) })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn RTMP_Init(r: *mut RTMP) {
+    guard_ptr("RTMP_Init", r, (), || {
+        ensure_tls_context();
+        // SAFETY: the caller hands us `sizeof(RTMP)` writable bytes; nothing is freed (the
+        // reference does not free what a previous session left either).
+        unsafe {
+            std::ptr::write_bytes(r as *mut u8, 0, std::mem::size_of::<RTMP>());
+            let r = &mut *r;
+            r.m_sb.sb_socket = -1;
+            r.m_inChunkSize = RTMP_DEFAULT_CHUNKSIZE;
+            r.m_outChunkSize = RTMP_DEFAULT_CHUNKSIZE;
+            r.m_nBufferMS = 30000;
+            r.m_nClientBW = 2_500_000;
+            r.m_nClientBW2 = 2;
+            r.m_nServerBW = 2_500_000;
+            r.m_fAudioCodecs = 3191.0;
+            r.m_fVideoCodecs = 252.0;
+            r.Link.timeout = 30;
+            r.Link.swfAge = 30;
+        }
+    })
+}
+
+/// The process-wide TLS settings `RTMP_TLS_ctx` points to, created by the first `RTMP_Init`
+/// (as the reference does) and never freed.
+pub struct TlsContext {
+    /// Extra trust anchors: like librtmp, a `ca.pem` in the working directory, if present.
+    pub ca_file: &'static str,
+}
+
+fn ensure_tls_context() {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _held = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    if globals::tls_ctx().is_null() {
+        let ctx = Box::new(TlsContext { ca_file: "ca.pem" });
+        globals::set_tls_ctx(Box::into_raw(ctx) as *mut c_void);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn RTMP_LibVersion() -> c_int {
+    LIB_VERSION
+}
+
+#[no_mangle]
+pub extern "C" fn RTMP_GetTime() -> u32 {
+    guard("RTMP_GetTime", 0, || {
+        // SAFETY: times() only writes the struct we pass; sysconf has no preconditions.
+        let (ticks, per_sec) = unsafe {
+            let mut t: libc::tms = std::mem::zeroed();
+            (
+                libc::times(&mut t) as i64,
+                libc::sysconf(libc::_SC_CLK_TCK) as i64,
+            )
+        };
+        if per_sec <= 0 {
+            return 0;
+        }
+        (ticks.wrapping_mul(1000) / per_sec) as u32
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn RTMP_UserInterrupt() {
+    globals::set_ctrl_c(true);
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn RTMP_EnableWrite(r: *mut RTMP) {
+    // SAFETY: non-NULL handle from the caller.
+    guard_ptr("RTMP_EnableWrite", r, (), || unsafe {
+        (*r).Link.protocol |= RTMP_FEATURE_WRITE
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn RTMP_SetBufferMS(r: *mut RTMP, size: c_int) {
+    // SAFETY: non-NULL handle from the caller.
+    guard_ptr("RTMP_SetBufferMS", r, (), || unsafe {
+        (*r).m_nBufferMS = size
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn RTMP_IsConnected(r: *mut RTMP) -> c_int {
+    // SAFETY: non-NULL handle from the caller.
+    guard_ptr("RTMP_IsConnected", r, 0, || {
+        c_int::from(unsafe { (*r).m_sb.sb_socket } != -1)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn RTMP_Socket(r: *mut RTMP) -> c_int {
+    // SAFETY: non-NULL handle from the caller.
+    guard_ptr("RTMP_Socket", r, -1, || unsafe { (*r).m_sb.sb_socket })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn RTMP_IsTimedout(r: *mut RTMP) -> c_int {
+    // SAFETY: non-NULL handle from the caller.
+    guard_ptr("RTMP_IsTimedout", r, 0, || unsafe { (*r).m_sb.sb_timedout })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn RTMP_GetDuration(r: *mut RTMP) -> c_double {
+    // SAFETY: non-NULL handle from the caller.
+    guard_ptr("RTMP_GetDuration", r, 0.0, || unsafe { (*r).m_fDuration })
+}
