@@ -1,2 +1,4 @@
 //! Safe, sans-IO protocol core: no `unsafe`, no libc, no sockets.
 #![forbid(unsafe_code)]
+
+pub mod handshake;
