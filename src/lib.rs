@@ -9,3 +9,4 @@
 pub mod core;
 pub mod ffi;
 pub mod log;
+pub mod net;
