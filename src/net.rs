@@ -15,7 +15,9 @@ pub fn timeout_of(seconds: i32) -> Option<Duration> {
 
 /// Strips the brackets of an IPv6 literal (`[::1]` → `::1`).
 pub fn bare_host(host: &str) -> &str {
-    host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host)
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
 }
 
 /// Resolves `host:port` (IPv4 and IPv6, literals and names) in `getaddrinfo` order.
@@ -70,7 +72,10 @@ pub enum SocksError {
     NotIpv4,
     Io(io::Error),
     /// The proxy answered, but not with "request granted" (0x5a).
-    Refused { version: u8, status: u8 },
+    Refused {
+        version: u8,
+        status: u8,
+    },
 }
 
 /// The 9-byte SOCKS4 CONNECT request: version 4, command 1, port, IPv4 address, empty user id.
@@ -88,19 +93,25 @@ pub fn socks4_granted(reply: &[u8; 8]) -> Result<(), SocksError> {
     if reply[0] == 0 && reply[1] == 90 {
         Ok(())
     } else {
-        Err(SocksError::Refused { version: reply[0], status: reply[1] })
+        Err(SocksError::Refused {
+            version: reply[0],
+            status: reply[1],
+        })
     }
 }
 
 /// Asks the SOCKS4 proxy behind `fd` to connect to `dest:port` (blocking, bounded by the
 /// socket's timeouts). `fd` stays open and owned by the caller.
 pub fn socks4_connect(fd: RawFd, dest: SocketAddr) -> Result<(), SocksError> {
-    let IpAddr::V4(ip) = dest.ip() else { return Err(SocksError::NotIpv4) };
+    let IpAddr::V4(ip) = dest.ip() else {
+        return Err(SocksError::NotIpv4);
+    };
     // SAFETY: `fd` is a connected socket owned by the caller; we borrow it for the exchange and
     // give it back without closing (into_raw_fd below).
     let mut s = unsafe { TcpStream::from_raw_fd(fd) };
     let result = (|| {
-        s.write_all(&socks4_request(ip, dest.port())).map_err(SocksError::Io)?;
+        s.write_all(&socks4_request(ip, dest.port()))
+            .map_err(SocksError::Io)?;
         let mut reply = [0u8; 8];
         s.read_exact(&mut reply).map_err(SocksError::Io)?;
         socks4_granted(&reply)
@@ -116,10 +127,19 @@ mod tests {
 
     #[test]
     fn resolves_v4_v6_and_names() {
-        assert_eq!(resolve("127.0.0.1", 1935).unwrap()[0], "127.0.0.1:1935".parse().unwrap());
-        assert_eq!(resolve("[::1]", 80).unwrap()[0], "[::1]:80".parse().unwrap());
+        assert_eq!(
+            resolve("127.0.0.1", 1935).unwrap()[0],
+            "127.0.0.1:1935".parse().unwrap()
+        );
+        assert_eq!(
+            resolve("[::1]", 80).unwrap()[0],
+            "[::1]:80".parse().unwrap()
+        );
         assert_eq!(resolve("::1", 80).unwrap()[0], "[::1]:80".parse().unwrap());
-        assert!(resolve("localhost", 1).unwrap().iter().all(|a| a.ip().is_loopback()));
+        assert!(resolve("localhost", 1)
+            .unwrap()
+            .iter()
+            .all(|a| a.ip().is_loopback()));
         assert!(resolve("no-such-host.invalid", 1).is_err());
     }
 
