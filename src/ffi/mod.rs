@@ -8,4 +8,5 @@ pub mod packet;
 pub mod rtmp;
 pub mod types;
 
+#[rustfmt::skip]
 mod layout_asserts;
