@@ -3,3 +3,4 @@
 
 pub mod flv;
 pub mod handshake;
+pub mod url;

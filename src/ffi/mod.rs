@@ -6,6 +6,7 @@ pub mod globals;
 pub mod log;
 pub mod packet;
 pub mod rtmp;
+pub mod setup;
 pub mod types;
 
 #[rustfmt::skip]
