@@ -17,7 +17,7 @@ MAP     := $(BUILD)/librtmp.map
 RUST_A  := target/release/librtmp.a
 HEADERS := $(wildcard include/librtmp/*.h)
 
-.PHONY: all lib install uninstall check check-install demo clean deps FORCE
+.PHONY: all lib install uninstall check check-install demo bench clean deps FORCE
 
 all: lib
 
@@ -90,6 +90,9 @@ check-install: lib
 
 demo: lib
 	@tools/demo.sh
+
+bench: deps lib
+	$(MAKE) --no-print-directory -C c-tests bench
 
 clean:
 	rm -rf $(BUILD)

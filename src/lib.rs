@@ -8,5 +8,7 @@
 
 pub mod core;
 pub mod ffi;
+pub mod http;
+pub mod io;
 pub mod log;
 pub mod net;

@@ -1,6 +1,9 @@
 //! Safe, sans-IO protocol core: no `unsafe`, no libc, no sockets.
 #![forbid(unsafe_code)]
 
+pub mod amf;
+pub mod chunk;
 pub mod flv;
 pub mod handshake;
+pub mod swf;
 pub mod url;

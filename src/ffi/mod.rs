@@ -1,8 +1,11 @@
 //! The C ABI: every `#[no_mangle] extern "C"` function of librtmp 2.4 lives below this module.
 #![allow(non_snake_case, non_camel_case_types, clippy::missing_safety_doc)]
 
+pub mod amf;
 pub mod boundary;
+pub mod chunk;
 pub mod globals;
+pub mod http;
 pub mod log;
 pub mod packet;
 pub mod rtmp;

@@ -14,7 +14,7 @@ use super::boundary::guard_ptr;
 use super::globals;
 use super::types::{
     AMFObject, AMFObjectProperty, AMFValue, AVal, RTMP, RTMP_LF_AUTH, RTMP_LF_FTCU, RTMP_LF_LIVE,
-    RTMP_SWF_HASHLEN,
+    RTMP_LF_SWFV, RTMP_SWF_HASHLEN,
 };
 use crate::core::url::{self, ConnItem, ConnValue, OptKind, OptStep, OptTarget};
 use crate::log;
@@ -514,7 +514,14 @@ unsafe fn setup_url(r: &mut RTMP, url: *mut c_char) -> c_int {
         }
     }
 
-    // SWF verification (RTMP_LF_SWFV with swfUrl) belongs to RTMP_HashSWF: not done here.
+    if r.Link.lFlags & RTMP_LF_SWFV != 0 && r.Link.swfUrl.av_len > 0 {
+        // SAFETY: a Link AVal describes readable bytes.
+        let swf_url = String::from_utf8_lossy(unsafe { aval_bytes(&r.Link.swfUrl) }).into_owned();
+        if let Some((size, hash)) = super::http::hash_swf(&swf_url, r.Link.swfAge) {
+            r.Link.SWFSize = size;
+            r.Link.SWFHash = hash;
+        }
+    }
 
     let socks = r.Link.sockshost;
     let socks_addr = socks.av_val as usize;

@@ -1,0 +1,979 @@
+//! AMF exports (amf.h, plus the exported-but-undeclared `AMF3ReadInteger`/`AMF3ReadString`).
+//!
+//! Thin adapters over `core::amf`: the decoder builds `AMFObject`s directly in libc memory
+//! through [`CSink`], the encoders and the dump read C structures through [`CObj`]. Memory
+//! conventions are librtmp's: decoded strings and names point into the caller's buffer,
+//! property arrays are `realloc`ed 16 entries at a time and released by `AMF_Reset` with
+//! `free` (so callers may build or free them with their own malloc/free), `AMF_GetProp`
+//! returns a static read-only `AMF_INVALID` property when nothing matches.
+
+use std::marker::PhantomData;
+use std::os::raw::{c_char, c_double, c_int, c_short, c_uint, c_ushort, c_void};
+use std::ptr;
+
+use super::boundary::{guard, guard_ptr};
+use super::types::{AMF3ClassDef, AMFDataType, AMFObject, AMFObjectProperty, AMFValue, AVal};
+use crate::core::amf::{
+    decode, dump, encode, marker, Amf3Outcome, DecodeError, Decoder, ObjView, Prop, Sink, Str, Val,
+    View, MAX_WRITE_DEPTH,
+};
+use crate::log;
+
+extern "C" {
+    fn RTMP_Log(level: c_int, format: *const c_char, ...);
+}
+
+const AMF_INVALID: AMFDataType = marker::INVALID;
+const PROP_SIZE: usize = std::mem::size_of::<AMFObjectProperty>();
+
+/// Read-only statics handed out by pointer (consumers only read them, as with librtmp).
+#[repr(transparent)]
+struct ReadOnly<T>(T);
+// SAFETY: the wrapped values are never written (they live in read-only memory).
+unsafe impl<T> Sync for ReadOnly<T> {}
+
+static INVALID_PROP: ReadOnly<AMFObjectProperty> = ReadOnly(AMFObjectProperty {
+    p_name: AVal::EMPTY,
+    p_type: AMF_INVALID,
+    p_vu: AMFValue {
+        p_object: AMFObject::EMPTY,
+    },
+    p_UTCoffset: 0,
+});
+static EMPTY_AVAL: ReadOnly<AVal> = ReadOnly(AVal::EMPTY);
+
+/// Logs raw bytes (AMF strings need not be UTF-8) through `RTMP_Log(level, "%s", ..)`.
+fn log_bytes(level: c_int, msg: &[u8]) {
+    if !log::enabled(level) {
+        return;
+    }
+    let end = msg.iter().position(|&b| b == 0).unwrap_or(msg.len());
+    let mut v = Vec::with_capacity(end + 1);
+    v.extend_from_slice(&msg[..end]);
+    v.push(0);
+    // SAFETY: "%s" consumes one NUL-terminated string, which `v` is.
+    unsafe { RTMP_Log(level, c"%s".as_ptr(), v.as_ptr() as *const c_char) }
+}
+
+// ---- C structures <-> core ----------------------------------------------------------------
+
+#[inline]
+fn aval_of(s: Str<'_>) -> AVal {
+    match s {
+        Some(s) => AVal {
+            av_val: s.as_ptr() as *mut c_char,
+            av_len: s.len() as c_int,
+        },
+        None => AVal::EMPTY,
+    }
+}
+
+#[inline]
+fn c_prop(p: Prop<'_, AMFObject>) -> AMFObjectProperty {
+    let mut out = AMFObjectProperty {
+        p_name: aval_of(p.name),
+        p_type: 0,
+        p_vu: AMFValue {
+            p_object: AMFObject::EMPTY,
+        },
+        p_UTCoffset: 0,
+    };
+    let (ty, vu) = match p.val {
+        Val::Number(n) => (marker::NUMBER, AMFValue { p_number: n }),
+        Val::Boolean(b) => (
+            marker::BOOLEAN,
+            AMFValue {
+                p_number: if b { 1.0 } else { 0.0 },
+            },
+        ),
+        Val::String(s) => (marker::STRING, AMFValue { p_aval: aval_of(s) }),
+        Val::XmlDoc(s) => (marker::XML_DOC, AMFValue { p_aval: aval_of(s) }),
+        Val::Null => (
+            marker::NULL,
+            AMFValue {
+                p_object: AMFObject::EMPTY,
+            },
+        ),
+        Val::Date(n, z) => {
+            out.p_UTCoffset = z;
+            (marker::DATE, AMFValue { p_number: n })
+        }
+        Val::Object(o) => (marker::OBJECT, AMFValue { p_object: o }),
+        Val::EcmaArray(o) => (marker::ECMA_ARRAY, AMFValue { p_object: o }),
+        Val::StrictArray(o) => (marker::STRICT_ARRAY, AMFValue { p_object: o }),
+    };
+    out.p_type = AMFDataType::from(ty);
+    out.p_vu = vu;
+    out
+}
+
+/// librtmp's `AMF_AddProp` growth: the array is resized to `o_num + 16` entries whenever
+/// `o_num` is a multiple of 16.
+///
+/// # Safety
+/// `obj` must be valid; its `o_props` NULL or a libc allocation holding `o_num` entries with
+/// room for the next one unless `o_num % 16 == 0`.
+unsafe fn add_prop(obj: *mut AMFObject, prop: *const AMFObjectProperty) -> bool {
+    // SAFETY: see the function contract.
+    unsafe {
+        let n = (*obj).o_num;
+        if n < 0 {
+            crate::rtmp_log!(
+                log::ERROR,
+                "AMF_AddProp: object has a negative property count {n}"
+            );
+            return false;
+        }
+        if n & 0x0f == 0 {
+            let bytes = (n as usize + 16) * PROP_SIZE;
+            let grown = libc::realloc((*obj).o_props as *mut c_void, bytes);
+            if grown.is_null() {
+                crate::rtmp_log!(log::ERROR, "AMF_AddProp: cannot allocate {bytes} bytes");
+                return false;
+            }
+            (*obj).o_props = grown as *mut AMFObjectProperty;
+        }
+        ptr::copy_nonoverlapping(prop, (*obj).o_props.add(n as usize), 1);
+        (*obj).o_num = n + 1;
+        true
+    }
+}
+
+fn is_container(t: AMFDataType) -> bool {
+    t == c_int::from(marker::OBJECT)
+        || t == c_int::from(marker::ECMA_ARRAY)
+        || t == c_int::from(marker::STRICT_ARRAY)
+}
+
+/// `AMFProp_Reset`.
+///
+/// # Safety
+/// `p` must be a valid property whose containers own libc-allocated arrays.
+unsafe fn reset_prop(p: *mut AMFObjectProperty, depth: u32) {
+    // SAFETY: see the function contract.
+    unsafe {
+        if is_container((*p).p_type) {
+            reset_obj(ptr::addr_of_mut!((*p).p_vu.p_object), depth + 1);
+        } else {
+            (*p).p_vu.p_aval = AVal::EMPTY;
+        }
+        (*p).p_type = AMF_INVALID;
+    }
+}
+
+/// `AMF_Reset`.
+///
+/// # Safety
+/// `obj` must be valid; `o_props` NULL or a libc allocation of at least `o_num` properties.
+unsafe fn reset_obj(obj: *mut AMFObject, depth: u32) {
+    // SAFETY: see the function contract.
+    unsafe {
+        if depth > MAX_WRITE_DEPTH {
+            crate::rtmp_log!(
+                log::ERROR,
+                "AMF_Reset: containers nested deeper than {MAX_WRITE_DEPTH} levels, leaking the rest"
+            );
+            return;
+        }
+        let props = (*obj).o_props;
+        if !props.is_null() {
+            for i in 0..(*obj).o_num.max(0) as usize {
+                reset_prop(props.add(i), depth);
+            }
+            libc::free(props as *mut c_void);
+        }
+        (*obj).o_props = ptr::null_mut();
+        (*obj).o_num = 0;
+    }
+}
+
+/// Builds `AMFObject`s for the decoder.
+struct CSink;
+
+impl<'a> Sink<'a> for CSink {
+    type Obj = AMFObject;
+
+    fn new_obj(&mut self) -> AMFObject {
+        AMFObject::EMPTY
+    }
+
+    #[inline]
+    fn push(&mut self, obj: &mut AMFObject, prop: Prop<'a, AMFObject>) -> Result<(), DecodeError> {
+        let mut p = c_prop(prop);
+        let n = obj.o_num;
+        // SAFETY: `obj` is an object this sink built (o_num >= 0, o_props grown 16 at a time),
+        // so when n % 16 != 0 the array has room for entry n.
+        unsafe {
+            if n & 0x0f != 0 {
+                obj.o_props.add(n as usize).write(p);
+                obj.o_num = n + 1;
+                return Ok(());
+            }
+            if add_prop(obj, &p) {
+                Ok(())
+            } else {
+                reset_prop(&mut p, 0);
+                Err(DecodeError)
+            }
+        }
+    }
+
+    fn discard(&mut self, mut obj: AMFObject) {
+        // SAFETY: built by this sink.
+        unsafe { reset_obj(&mut obj, 0) }
+    }
+
+    fn log(&mut self, level: c_int, msg: &[u8]) {
+        log_bytes(level, msg);
+    }
+}
+
+/// A C object seen through `ObjView` (for the encoders and the dump).
+#[derive(Clone, Copy)]
+struct CObj<'v> {
+    num: c_int,
+    props: *const AMFObjectProperty,
+    _life: PhantomData<&'v AMFObjectProperty>,
+}
+
+impl<'v> CObj<'v> {
+    /// # Safety
+    /// `o` must describe `o_num` readable properties (or have NULL `o_props`) for `'v`.
+    unsafe fn new(o: &AMFObject) -> Self {
+        CObj {
+            num: if o.o_props.is_null() { 0 } else { o.o_num },
+            props: o.o_props,
+            _life: PhantomData,
+        }
+    }
+}
+
+/// The bytes of an `AVal`, or `None` when they cannot be read (NULL pointer with a length,
+/// negative length).
+///
+/// # Safety
+/// A non-NULL `av_val` must be readable for `av_len` bytes during `'v`.
+unsafe fn aval_bytes<'v>(a: &AVal) -> Option<&'v [u8]> {
+    if a.av_len == 0 {
+        return Some(&[]);
+    }
+    if a.av_len < 0 || a.av_val.is_null() {
+        return None;
+    }
+    // SAFETY: see the function contract.
+    Some(unsafe { std::slice::from_raw_parts(a.av_val as *const u8, a.av_len as usize) })
+}
+
+/// # Safety
+/// `p` must point to a valid property whose strings and objects stay valid during `'v`.
+unsafe fn prop_view<'v>(p: *const AMFObjectProperty) -> View<'v, CObj<'v>> {
+    // SAFETY: see the function contract; the union member read is the one `p_type` selects.
+    unsafe {
+        let t = (*p).p_type;
+        let obj = || CObj::new(&(*p).p_vu.p_object);
+        match t {
+            0 => View::Number((*p).p_vu.p_number),
+            1 => View::Boolean((*p).p_vu.p_number),
+            2 => match aval_bytes(&(*p).p_vu.p_aval) {
+                Some(s) => View::String(s),
+                None => View::Unreadable(t),
+            },
+            3 => View::Object(obj()),
+            5 => View::Null,
+            8 => View::EcmaArray(obj()),
+            10 => View::StrictArray(obj()),
+            11 => View::Date((*p).p_vu.p_number, (*p).p_UTCoffset),
+            AMF_INVALID => View::Invalid,
+            _ => View::Other(t),
+        }
+    }
+}
+
+impl<'v> ObjView<'v> for CObj<'v> {
+    fn count(&self) -> i32 {
+        self.num
+    }
+
+    fn name(&self, i: usize) -> Option<&'v [u8]> {
+        // SAFETY: i < count, guaranteed by the callers; the array is valid for 'v.
+        unsafe { aval_bytes(&(*self.props.add(i)).p_name) }
+    }
+
+    fn value(&self, i: usize) -> View<'v, Self> {
+        // SAFETY: as `name`.
+        unsafe { prop_view(self.props.add(i)) }
+    }
+}
+
+/// The output window `[out, end)` (empty when NULL or inverted).
+///
+/// # Safety
+/// The range must be writable memory when non-empty.
+unsafe fn window<'o>(out: *mut c_char, end: *mut c_char) -> &'o mut [u8] {
+    if out.is_null() || end.is_null() || end <= out {
+        return &mut [];
+    }
+    // SAFETY: see the function contract.
+    unsafe { std::slice::from_raw_parts_mut(out as *mut u8, end.offset_from(out) as usize) }
+}
+
+/// Runs an encoder on `[out, end)` and turns its result into librtmp's return pointer.
+///
+/// # Safety
+/// As [`window`].
+#[inline]
+unsafe fn encode_with(
+    out: *mut c_char,
+    end: *mut c_char,
+    f: impl FnOnce(&mut [u8]) -> Option<usize>,
+) -> *mut c_char {
+    // SAFETY: see the function contract.
+    match f(unsafe { window(out, end) }) {
+        Some(n) => out.wrapping_add(n),
+        None => ptr::null_mut(),
+    }
+}
+
+/// The input `[buf, buf + n)` (empty for NULL or n <= 0).
+///
+/// # Safety
+/// The range must be readable for `'a` when non-empty.
+unsafe fn input<'a>(buf: *const c_char, n: c_int) -> &'a [u8] {
+    if buf.is_null() || n <= 0 {
+        return &[];
+    }
+    // SAFETY: see the function contract.
+    unsafe { std::slice::from_raw_parts(buf as *const u8, n as usize) }
+}
+
+// ---- primitives -------------------------------------------------------------------------------
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_EncodeString(
+    output: *mut c_char,
+    outend: *mut c_char,
+    str: *const AVal,
+) -> *mut c_char {
+    guard_ptr("AMF_EncodeString", str, ptr::null_mut(), || unsafe {
+        match aval_bytes(&*str) {
+            Some(s) => encode_with(output, outend, |w| encode::string(w, s)),
+            None => {
+                crate::rtmp_log!(
+                    log::ERROR,
+                    "AMF_EncodeString: unreadable string (NULL or negative length)"
+                );
+                ptr::null_mut()
+            }
+        }
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_EncodeNumber(
+    output: *mut c_char,
+    outend: *mut c_char,
+    dVal: c_double,
+) -> *mut c_char {
+    guard("AMF_EncodeNumber", ptr::null_mut(), || unsafe {
+        encode_with(output, outend, |w| encode::number(w, dVal))
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_EncodeInt16(
+    output: *mut c_char,
+    outend: *mut c_char,
+    nVal: c_short,
+) -> *mut c_char {
+    guard("AMF_EncodeInt16", ptr::null_mut(), || unsafe {
+        encode_with(output, outend, |w| encode::int16(w, nVal as u16))
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_EncodeInt24(
+    output: *mut c_char,
+    outend: *mut c_char,
+    nVal: c_int,
+) -> *mut c_char {
+    guard("AMF_EncodeInt24", ptr::null_mut(), || unsafe {
+        encode_with(output, outend, |w| encode::int24(w, nVal as u32))
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_EncodeInt32(
+    output: *mut c_char,
+    outend: *mut c_char,
+    nVal: c_int,
+) -> *mut c_char {
+    guard("AMF_EncodeInt32", ptr::null_mut(), || unsafe {
+        encode_with(output, outend, |w| encode::int32(w, nVal as u32))
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_EncodeBoolean(
+    output: *mut c_char,
+    outend: *mut c_char,
+    bVal: c_int,
+) -> *mut c_char {
+    guard("AMF_EncodeBoolean", ptr::null_mut(), || unsafe {
+        encode_with(output, outend, |w| encode::boolean(w, bVal != 0))
+    })
+}
+
+/// The name of a named encoder, or NULL after an ERROR line.
+///
+/// # Safety
+/// `name` must be NULL or a valid `AVal`.
+unsafe fn name_arg<'v>(func: &str, name: *const AVal) -> Option<&'v [u8]> {
+    // SAFETY: see the function contract.
+    let s = unsafe { name.as_ref().and_then(|n| aval_bytes(n)) };
+    if s.is_none() {
+        crate::rtmp_log!(
+            log::ERROR,
+            "{func}: unreadable name (NULL or negative length)"
+        );
+    }
+    s
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_EncodeNamedString(
+    output: *mut c_char,
+    outend: *mut c_char,
+    name: *const AVal,
+    value: *const AVal,
+) -> *mut c_char {
+    guard_ptr("AMF_EncodeNamedString", value, ptr::null_mut(), || unsafe {
+        let Some(n) = name_arg("AMF_EncodeNamedString", name) else {
+            return ptr::null_mut();
+        };
+        let Some(v) = name_arg("AMF_EncodeNamedString", value) else {
+            return ptr::null_mut();
+        };
+        encode_with(output, outend, |w| encode::named_string(w, n, v))
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_EncodeNamedNumber(
+    output: *mut c_char,
+    outend: *mut c_char,
+    name: *const AVal,
+    dVal: c_double,
+) -> *mut c_char {
+    guard("AMF_EncodeNamedNumber", ptr::null_mut(), || unsafe {
+        let Some(n) = name_arg("AMF_EncodeNamedNumber", name) else {
+            return ptr::null_mut();
+        };
+        encode_with(output, outend, |w| encode::named_number(w, n, dVal))
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_EncodeNamedBoolean(
+    output: *mut c_char,
+    outend: *mut c_char,
+    name: *const AVal,
+    bVal: c_int,
+) -> *mut c_char {
+    guard("AMF_EncodeNamedBoolean", ptr::null_mut(), || unsafe {
+        let Some(n) = name_arg("AMF_EncodeNamedBoolean", name) else {
+            return ptr::null_mut();
+        };
+        encode_with(output, outend, |w| encode::named_boolean(w, n, bVal != 0))
+    })
+}
+
+/// Reads `N` bytes for the fixed-size decoders (which have no size argument, as in librtmp).
+///
+/// # Safety
+/// `data` must be readable for `N` bytes.
+unsafe fn fixed<const N: usize>(data: *const c_char) -> [u8; N] {
+    // SAFETY: see the function contract.
+    unsafe { ptr::read_unaligned(data as *const [u8; N]) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_DecodeInt16(data: *const c_char) -> c_ushort {
+    guard_ptr("AMF_DecodeInt16", data, 0, || {
+        u16::from_be_bytes(unsafe { fixed(data) })
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_DecodeInt24(data: *const c_char) -> c_uint {
+    guard_ptr("AMF_DecodeInt24", data, 0, || {
+        let b: [u8; 3] = unsafe { fixed(data) };
+        u32::from_be_bytes([0, b[0], b[1], b[2]])
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_DecodeInt32(data: *const c_char) -> c_uint {
+    guard_ptr("AMF_DecodeInt32", data, 0, || {
+        u32::from_be_bytes(unsafe { fixed(data) })
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_DecodeNumber(data: *const c_char) -> c_double {
+    guard_ptr("AMF_DecodeNumber", data, 0.0, || {
+        f64::from_be_bytes(unsafe { fixed(data) })
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_DecodeBoolean(data: *const c_char) -> c_int {
+    guard_ptr("AMF_DecodeBoolean", data, 0, || {
+        c_int::from(unsafe { *data } != 0)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_DecodeString(data: *const c_char, str: *mut AVal) {
+    if data.is_null() {
+        return guard_ptr("AMF_DecodeString", data, (), || ());
+    }
+    guard_ptr("AMF_DecodeString", str, (), || unsafe {
+        let len = c_int::from(u16::from_be_bytes(fixed(data)));
+        *str = AVal {
+            av_val: if len > 0 {
+                data.add(2) as *mut c_char
+            } else {
+                ptr::null_mut()
+            },
+            av_len: len,
+        };
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_DecodeLongString(data: *const c_char, str: *mut AVal) {
+    if data.is_null() {
+        return guard_ptr("AMF_DecodeLongString", data, (), || ());
+    }
+    guard_ptr("AMF_DecodeLongString", str, (), || unsafe {
+        let len = u32::from_be_bytes(fixed(data)) as c_int;
+        *str = AVal {
+            av_val: if len > 0 {
+                data.add(4) as *mut c_char
+            } else {
+                ptr::null_mut()
+            },
+            av_len: len,
+        };
+    })
+}
+
+/// Byte `i` of an unbounded AMF3 input (the caller guarantees the bytes exist).
+///
+/// # Safety
+/// `data + i` must be readable.
+#[inline]
+unsafe fn byte_at(data: *const c_char, i: usize) -> Option<u8> {
+    // SAFETY: see the function contract.
+    Some(unsafe { *data.add(i) } as u8)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF3ReadInteger(data: *const c_char, valp: *mut i32) -> c_int {
+    if valp.is_null() {
+        return guard_ptr("AMF3ReadInteger", valp, 0, || 0);
+    }
+    guard_ptr("AMF3ReadInteger", data, 0, || unsafe {
+        let (v, n) = decode::read_u29(|i| byte_at(data, i)).unwrap_or((0, 0));
+        *valp = v;
+        n as c_int
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF3ReadString(data: *const c_char, str: *mut AVal) -> c_int {
+    if str.is_null() {
+        return guard_ptr("AMF3ReadString", str, 0, || 0);
+    }
+    guard_ptr("AMF3ReadString", data, 0, || unsafe {
+        let Some((head, l, ret)) = decode::read_string_header(|i| byte_at(data, i)) else {
+            return 0;
+        };
+        match head {
+            Err(index) => {
+                crate::rtmp_log!(
+                    log::DEBUG,
+                    "AMF3ReadString, string reference, index: {index}, not supported, ignoring!"
+                );
+                *str = AVal::EMPTY;
+            }
+            Ok(len) => {
+                *str = AVal {
+                    av_val: data.add(l) as *mut c_char,
+                    av_len: len,
+                }
+            }
+        }
+        ret
+    })
+}
+
+// ---- whole objects ------------------------------------------------------------------------------
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_Encode(
+    obj: *mut AMFObject,
+    pBuffer: *mut c_char,
+    pBufEnd: *mut c_char,
+) -> *mut c_char {
+    guard_ptr("AMF_Encode", obj, ptr::null_mut(), || unsafe {
+        let o = CObj::new(&*obj);
+        encode_with(pBuffer, pBufEnd, |w| encode::object(w, o))
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_EncodeEcmaArray(
+    obj: *mut AMFObject,
+    pBuffer: *mut c_char,
+    pBufEnd: *mut c_char,
+) -> *mut c_char {
+    guard_ptr("AMF_EncodeEcmaArray", obj, ptr::null_mut(), || unsafe {
+        let o = CObj::new(&*obj);
+        encode_with(pBuffer, pBufEnd, |w| encode::ecma_array(w, o))
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_EncodeArray(
+    obj: *mut AMFObject,
+    pBuffer: *mut c_char,
+    pBufEnd: *mut c_char,
+) -> *mut c_char {
+    guard_ptr("AMF_EncodeArray", obj, ptr::null_mut(), || unsafe {
+        let o = CObj::new(&*obj);
+        encode_with(pBuffer, pBufEnd, |w| encode::strict_array(w, o))
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMFProp_Encode(
+    prop: *mut AMFObjectProperty,
+    pBuffer: *mut c_char,
+    pBufEnd: *mut c_char,
+) -> *mut c_char {
+    guard_ptr("AMFProp_Encode", prop, ptr::null_mut(), || unsafe {
+        let Some(name) = aval_bytes(&(*prop).p_name) else {
+            crate::rtmp_log!(
+                log::ERROR,
+                "AMFProp_Encode: unreadable name (NULL or negative length)"
+            );
+            return ptr::null_mut();
+        };
+        let v: View<'_, CObj<'_>> = prop_view(prop);
+        encode_with(pBuffer, pBufEnd, |w| encode::prop(w, name, v))
+    })
+}
+
+/// Stores a decoder result in `*obj` and converts the length.
+fn finish(obj: *mut AMFObject, built: AMFObject, r: Result<usize, DecodeError>) -> c_int {
+    // SAFETY: the callers checked `obj` for NULL; it points to the caller's object.
+    unsafe { *obj = built };
+    match r {
+        Ok(n) => n as c_int,
+        Err(_) => -1,
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_Decode(
+    obj: *mut AMFObject,
+    pBuffer: *const c_char,
+    nSize: c_int,
+    bDecodeName: c_int,
+) -> c_int {
+    guard_ptr("AMF_Decode", obj, -1, || unsafe {
+        *obj = AMFObject::EMPTY;
+        if pBuffer.is_null() && nSize > 0 {
+            crate::rtmp_log!(log::ERROR, "AMF_Decode: NULL buffer");
+            return -1;
+        }
+        let buf = input(pBuffer, nSize);
+        let (o, r) = Decoder::new(&mut CSink).object(buf, bDecodeName != 0);
+        finish(obj, o, r)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_DecodeArray(
+    obj: *mut AMFObject,
+    pBuffer: *const c_char,
+    nSize: c_int,
+    nArrayLen: c_int,
+    bDecodeName: c_int,
+) -> c_int {
+    guard_ptr("AMF_DecodeArray", obj, -1, || unsafe {
+        *obj = AMFObject::EMPTY;
+        let buf = input(pBuffer, nSize);
+        let (o, r) = Decoder::new(&mut CSink).array(buf, nArrayLen, bDecodeName != 0);
+        finish(obj, o, r)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF3_Decode(
+    obj: *mut AMFObject,
+    pBuffer: *const c_char,
+    nSize: c_int,
+    bDecodeName: c_int,
+) -> c_int {
+    guard_ptr("AMF3_Decode", obj, -1, || unsafe {
+        *obj = AMFObject::EMPTY;
+        let buf = input(pBuffer, nSize);
+        let (o, r) = Decoder::new(&mut CSink).amf3_object(buf, bDecodeName != 0);
+        finish(obj, o, r)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMFProp_Decode(
+    prop: *mut AMFObjectProperty,
+    pBuffer: *const c_char,
+    nSize: c_int,
+    bDecodeName: c_int,
+) -> c_int {
+    guard_ptr("AMFProp_Decode", prop, -1, || unsafe {
+        (*prop).p_name = AVal::EMPTY;
+        let buf = input(pBuffer, nSize);
+        match Decoder::new(&mut CSink).prop(buf, bDecodeName != 0) {
+            Ok((p, n)) => {
+                *prop = c_prop(p);
+                n as c_int
+            }
+            Err(_) => -1,
+        }
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF3Prop_Decode(
+    prop: *mut AMFObjectProperty,
+    pBuffer: *const c_char,
+    nSize: c_int,
+    bDecodeName: c_int,
+) -> c_int {
+    guard_ptr("AMF3Prop_Decode", prop, -1, || unsafe {
+        (*prop).p_name = AVal::EMPTY;
+        let buf = input(pBuffer, nSize);
+        match Decoder::new(&mut CSink).amf3_prop(buf, bDecodeName != 0) {
+            Ok((Amf3Outcome::Prop(p), n)) => {
+                *prop = c_prop(p);
+                n as c_int
+            }
+            Ok((Amf3Outcome::NameOnly, n)) => n as c_int,
+            Ok((Amf3Outcome::KeepValue(name), n)) => {
+                (*prop).p_name = aval_of(name);
+                n as c_int
+            }
+            Err(_) => -1,
+        }
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_Dump(obj: *mut AMFObject) {
+    if !log::enabled(log::DEBUG) {
+        return;
+    }
+    guard_ptr("AMF_Dump", obj, (), || unsafe {
+        dump::object(CObj::new(&*obj), &mut |l: &[u8]| log_bytes(log::DEBUG, l));
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMFProp_Dump(prop: *mut AMFObjectProperty) {
+    if !log::enabled(log::DEBUG) {
+        return;
+    }
+    guard_ptr("AMFProp_Dump", prop, (), || unsafe {
+        let name = aval_bytes(&(*prop).p_name).unwrap_or(&[]);
+        let v: View<'_, CObj<'_>> = prop_view(prop);
+        dump::prop(name, v, &mut |l: &[u8]| log_bytes(log::DEBUG, l));
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_Reset(obj: *mut AMFObject) {
+    guard_ptr("AMF_Reset", obj, (), || unsafe { reset_obj(obj, 0) })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMFProp_Reset(prop: *mut AMFObjectProperty) {
+    guard_ptr("AMFProp_Reset", prop, (), || unsafe { reset_prop(prop, 0) })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_AddProp(obj: *mut AMFObject, prop: *const AMFObjectProperty) {
+    if prop.is_null() {
+        return guard_ptr("AMF_AddProp", prop, (), || ());
+    }
+    guard_ptr("AMF_AddProp", obj, (), || unsafe {
+        add_prop(obj, prop);
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_CountProp(obj: *mut AMFObject) -> c_int {
+    guard_ptr("AMF_CountProp", obj, 0, || unsafe { (*obj).o_num })
+}
+
+fn invalid_prop() -> *mut AMFObjectProperty {
+    &INVALID_PROP.0 as *const AMFObjectProperty as *mut AMFObjectProperty
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_GetProp(
+    obj: *mut AMFObject,
+    name: *const AVal,
+    nIndex: c_int,
+) -> *mut AMFObjectProperty {
+    guard_ptr("AMF_GetProp", obj, invalid_prop(), || unsafe {
+        let o = &*obj;
+        if o.o_props.is_null() {
+            return invalid_prop();
+        }
+        if nIndex >= 0 {
+            if nIndex < o.o_num {
+                return o.o_props.add(nIndex as usize);
+            }
+            return invalid_prop();
+        }
+        let Some(want) = name.as_ref().and_then(|n| aval_bytes(n)) else {
+            return invalid_prop();
+        };
+        for i in 0..o.o_num.max(0) as usize {
+            let p = o.o_props.add(i);
+            let n = &(*p).p_name;
+            if n.av_len as usize == want.len() && aval_bytes(n) == Some(want) {
+                return p;
+            }
+        }
+        invalid_prop()
+    })
+}
+
+// ---- property accessors -------------------------------------------------------------------------
+
+#[no_mangle]
+pub unsafe extern "C" fn AMFProp_GetType(prop: *mut AMFObjectProperty) -> AMFDataType {
+    guard_ptr("AMFProp_GetType", prop, AMF_INVALID, || unsafe {
+        (*prop).p_type
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMFProp_GetName(prop: *mut AMFObjectProperty, name: *mut AVal) {
+    if prop.is_null() {
+        return guard_ptr("AMFProp_GetName", prop, (), || ());
+    }
+    guard_ptr("AMFProp_GetName", name, (), || unsafe {
+        *name = (*prop).p_name
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMFProp_SetName(prop: *mut AMFObjectProperty, name: *mut AVal) {
+    if name.is_null() {
+        return guard_ptr("AMFProp_SetName", name, (), || ());
+    }
+    guard_ptr("AMFProp_SetName", prop, (), || unsafe {
+        (*prop).p_name = *name
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMFProp_GetNumber(prop: *mut AMFObjectProperty) -> c_double {
+    guard_ptr("AMFProp_GetNumber", prop, 0.0, || unsafe {
+        (*prop).p_vu.p_number
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMFProp_GetBoolean(prop: *mut AMFObjectProperty) -> c_int {
+    guard_ptr("AMFProp_GetBoolean", prop, 0, || unsafe {
+        c_int::from((*prop).p_vu.p_number != 0.0)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMFProp_GetString(prop: *mut AMFObjectProperty, str: *mut AVal) {
+    if prop.is_null() {
+        return guard_ptr("AMFProp_GetString", prop, (), || ());
+    }
+    guard_ptr("AMFProp_GetString", str, (), || unsafe {
+        *str = if (*prop).p_type == c_int::from(marker::STRING) {
+            (*prop).p_vu.p_aval
+        } else {
+            AVal::EMPTY
+        };
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMFProp_GetObject(prop: *mut AMFObjectProperty, obj: *mut AMFObject) {
+    if prop.is_null() {
+        return guard_ptr("AMFProp_GetObject", prop, (), || ());
+    }
+    guard_ptr("AMFProp_GetObject", obj, (), || unsafe {
+        *obj = if (*prop).p_type == c_int::from(marker::OBJECT) {
+            (*prop).p_vu.p_object
+        } else {
+            AMFObject::EMPTY
+        };
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMFProp_IsValid(prop: *mut AMFObjectProperty) -> c_int {
+    guard_ptr("AMFProp_IsValid", prop, 0, || unsafe {
+        c_int::from((*prop).p_type != AMF_INVALID)
+    })
+}
+
+// ---- AMF3 class definitions --------------------------------------------------------------------
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF3CD_AddProp(cd: *mut AMF3ClassDef, prop: *mut AVal) {
+    if prop.is_null() {
+        return guard_ptr("AMF3CD_AddProp", prop, (), || ());
+    }
+    guard_ptr("AMF3CD_AddProp", cd, (), || unsafe {
+        let n = (*cd).cd_num;
+        if n < 0 {
+            crate::rtmp_log!(log::ERROR, "AMF3CD_AddProp: negative member count {n}");
+            return;
+        }
+        if n & 0x0f == 0 {
+            let bytes = (n as usize + 16) * std::mem::size_of::<AVal>();
+            let grown = libc::realloc((*cd).cd_props as *mut c_void, bytes);
+            if grown.is_null() {
+                crate::rtmp_log!(log::ERROR, "AMF3CD_AddProp: cannot allocate {bytes} bytes");
+                return;
+            }
+            (*cd).cd_props = grown as *mut AVal;
+        }
+        *(*cd).cd_props.add(n as usize) = *prop;
+        (*cd).cd_num = n + 1;
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF3CD_GetProp(cd: *mut AMF3ClassDef, idx: c_int) -> *mut AVal {
+    let empty = &EMPTY_AVAL.0 as *const AVal as *mut AVal;
+    guard_ptr("AMF3CD_GetProp", cd, empty, || unsafe {
+        if idx < 0 || idx >= (*cd).cd_num || (*cd).cd_props.is_null() {
+            return empty;
+        }
+        (*cd).cd_props.add(idx as usize)
+    })
+}

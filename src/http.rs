@@ -1,0 +1,304 @@
+//! The small HTTP/1.0 client behind `HTTP_get` and `RTMP_HashSWF` (SWF verification).
+//!
+//! It sends the request librtmp sends (`GET <path> HTTP/1.0`, `User-Agent: Mozilla/5.0`,
+//! `Host`, `Referer`, optional `If-Modified-Since`), bounds every wait by a timeout (connect
+//! included), and never trusts the response's sizes: headers are capped, and the body is
+//! streamed to the caller.
+
+use std::io::{self, Read, Write};
+use std::time::Duration;
+
+use crate::net;
+
+/// librtmp's 5-second receive timeout; we apply it to connecting and sending too.
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest response header we accept.
+const MAX_HEADER: usize = 64 * 1024;
+
+/// `HTTPResult` values.
+pub const HTTPRES_OK: i32 = 0;
+pub const HTTPRES_OK_NOT_MODIFIED: i32 = 1;
+pub const HTTPRES_NOT_FOUND: i32 = 2;
+pub const HTTPRES_BAD_REQUEST: i32 = 3;
+pub const HTTPRES_SERVER_ERROR: i32 = 4;
+pub const HTTPRES_REDIRECTED: i32 = 5;
+pub const HTTPRES_LOST_CONNECTION: i32 = 6;
+
+/// The parts of an `http://` URL the request needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target<'a> {
+    pub host: &'a str,
+    pub port: u16,
+    /// Path and query, starting with `/`.
+    pub path: &'a str,
+    /// The URL up to and including the path's leading slash (librtmp's Referer).
+    pub referer: String,
+}
+
+/// Splits an `http://host[:port]/path` URL; `None` for other schemes or a bad port.
+pub fn parse_url(url: &str) -> Option<Target<'_>> {
+    let rest = url.strip_prefix("http://").or_else(|| {
+        url.get(..7)
+            .filter(|p| p.eq_ignore_ascii_case("http://"))
+            .map(|_| &url[7..])
+    })?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    // `[v6]:port`, `[v6]`, `host:port` or `host`
+    let (host, port) = match authority.rfind(':') {
+        Some(i)
+            if !authority[i..].contains(']')
+                && (!authority.starts_with('[') || authority[..i].ends_with(']')) =>
+        {
+            (&authority[..i], authority[i + 1..].parse().ok()?)
+        }
+        _ => (authority, 80),
+    };
+    if host.is_empty() {
+        return None;
+    }
+    let referer = format!("http://{authority}/");
+    Some(Target {
+        host,
+        port,
+        path,
+        referer,
+    })
+}
+
+/// The request librtmp sends.
+pub fn request(t: &Target<'_>, if_modified_since: Option<&str>) -> String {
+    let mut r = format!(
+        "GET {} HTTP/1.0\r\nUser-Agent: Mozilla/5.0\r\nHost: {}\r\nReferer: {}\r\n",
+        t.path, t.host, t.referer
+    );
+    if let Some(d) = if_modified_since.filter(|d| !d.is_empty()) {
+        r.push_str(&format!("If-Modified-Since: {d}\r\n"));
+    }
+    r.push_str("\r\n");
+    r
+}
+
+/// A parsed response head.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Head {
+    pub status: i32,
+    pub content_length: Option<u64>,
+    pub last_modified: Option<String>,
+}
+
+/// Parses the status line and the headers we use.
+pub fn parse_head(head: &str) -> Option<Head> {
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next()?;
+    let mut parts = status_line.split_whitespace();
+    if !parts.next()?.starts_with("HTTP/") {
+        return None;
+    }
+    let status: i32 = parts.next()?.parse().ok()?;
+    let mut h = Head {
+        status,
+        ..Head::default()
+    };
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            h.content_length = value.parse().ok();
+        } else if name.eq_ignore_ascii_case("last-modified") {
+            h.last_modified = Some(value.to_string());
+        }
+    }
+    Some(h)
+}
+
+/// `HTTPResult` for a status code (bodies of 3xx answers are still delivered).
+pub fn result_for(status: i32) -> i32 {
+    match status {
+        304 => HTTPRES_OK_NOT_MODIFIED,
+        404 => HTTPRES_NOT_FOUND,
+        s if s >= 500 => HTTPRES_SERVER_ERROR,
+        s if s >= 400 => HTTPRES_BAD_REQUEST,
+        s if s >= 300 => HTTPRES_REDIRECTED,
+        _ => HTTPRES_OK,
+    }
+}
+
+/// What a GET produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub result: i32,
+    pub status: i32,
+    pub last_modified: Option<String>,
+}
+
+/// Performs the GET, streaming the body to `on_body`. Errors before a status line arrives give
+/// `HTTPRES_LOST_CONNECTION` with status -1.
+pub fn get(url: &str, if_modified_since: Option<&str>, mut on_body: impl FnMut(&[u8])) -> Outcome {
+    let lost = Outcome {
+        result: HTTPRES_LOST_CONNECTION,
+        status: -1,
+        last_modified: None,
+    };
+    let Some(t) = parse_url(url) else {
+        return Outcome {
+            result: HTTPRES_BAD_REQUEST,
+            ..lost
+        };
+    };
+    let Ok(addrs) = net::resolve(t.host, t.port) else {
+        return lost;
+    };
+    let Ok(mut s) = net::connect(&addrs, Some(TIMEOUT)) else {
+        return lost;
+    };
+    if s.write_all(request(&t, if_modified_since).as_bytes())
+        .is_err()
+    {
+        return lost;
+    }
+    let mut buf = Vec::with_capacity(4096);
+    let head_end = loop {
+        if let Some(i) = find(&buf, b"\r\n\r\n") {
+            break i;
+        }
+        if buf.len() > MAX_HEADER || !read_more(&mut s, &mut buf) {
+            return lost;
+        }
+    };
+    let Some(head) = std::str::from_utf8(&buf[..head_end])
+        .ok()
+        .and_then(parse_head)
+    else {
+        return lost;
+    };
+    let mut out = Outcome {
+        result: result_for(head.status),
+        status: head.status,
+        last_modified: head.last_modified.clone(),
+    };
+    if head.status == 304 {
+        return out;
+    }
+    let mut received = (buf.len() - head_end - 4) as u64;
+    if received > 0 {
+        on_body(&buf[head_end + 4..]);
+    }
+    let mut chunk = vec![0u8; 16384];
+    loop {
+        if head.content_length.is_some_and(|cl| received >= cl) {
+            break;
+        }
+        match s.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => {
+                received += n as u64;
+                on_body(&chunk[..n]);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+    }
+    if head.content_length.is_some_and(|cl| received < cl) {
+        out.result = HTTPRES_LOST_CONNECTION;
+    }
+    out
+}
+
+fn read_more(s: &mut impl Read, buf: &mut Vec<u8>) -> bool {
+    let mut tmp = [0u8; 4096];
+    loop {
+        match s.read(&mut tmp) {
+            Ok(0) => return false,
+            Ok(n) => {
+                buf.extend_from_slice(&tmp[..n]);
+                return true;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_requests() {
+        let t = parse_url("http://127.0.0.1:8080/dir/p.swf?x=1").unwrap();
+        assert_eq!(
+            (t.host, t.port, t.path),
+            ("127.0.0.1", 8080, "/dir/p.swf?x=1")
+        );
+        assert_eq!(
+            request(&t, Some("Mon, 01 Jan 2018 00:00:00 GMT")),
+            "GET /dir/p.swf?x=1 HTTP/1.0\r\nUser-Agent: Mozilla/5.0\r\nHost: 127.0.0.1\r\n\
+             Referer: http://127.0.0.1:8080/\r\nIf-Modified-Since: Mon, 01 Jan 2018 00:00:00 GMT\r\n\r\n"
+        );
+        let t = parse_url("HTTP://h").unwrap();
+        assert_eq!((t.host, t.port, t.path), ("h", 80, "/"));
+        let t = parse_url("http://[::1]:81/a").unwrap();
+        assert_eq!((t.host, t.port), ("[::1]", 81));
+        assert!(parse_url("ftp://h/x").is_none());
+        assert!(parse_url("http://h:99999/x").is_none());
+    }
+
+    #[test]
+    fn heads_and_results() {
+        let h = parse_head("HTTP/1.1 200 OK\r\ncontent-LENGTH: 12\r\nLast-Modified: X Y").unwrap();
+        assert_eq!(h.status, 200);
+        assert_eq!(h.content_length, Some(12));
+        assert_eq!(h.last_modified.as_deref(), Some("X Y"));
+        assert!(parse_head("garbage").is_none());
+        let map: Vec<i32> = [200, 302, 304, 400, 404, 503]
+            .iter()
+            .map(|&s| result_for(s))
+            .collect();
+        assert_eq!(map, vec![0, 5, 1, 3, 2, 4]);
+    }
+
+    #[test]
+    fn get_against_a_loopback_server() {
+        use std::net::TcpListener;
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            for body_len in [5usize, 3] {
+                let (mut c, _) = l.accept().unwrap();
+                let mut req = Vec::new();
+                while find(&req, b"\r\n\r\n").is_none() {
+                    let mut b = [0u8; 512];
+                    let n = c.read(&mut b).unwrap();
+                    req.extend_from_slice(&b[..n]);
+                }
+                // the second answer promises more than it sends
+                let head =
+                    format!("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nLast-Modified: D\r\n\r\n");
+                c.write_all(head.as_bytes()).unwrap();
+                c.write_all(&b"hello"[..body_len]).unwrap();
+            }
+        });
+        let url = format!("http://127.0.0.1:{port}/x.swf");
+        let mut body = Vec::new();
+        let o = get(&url, None, |b| body.extend_from_slice(b));
+        assert_eq!(
+            (o.result, o.status, o.last_modified.as_deref()),
+            (0, 200, Some("D"))
+        );
+        assert_eq!(body, b"hello");
+        let o = get(&url, None, |_| {});
+        assert_eq!(o.result, HTTPRES_LOST_CONNECTION);
+        server.join().unwrap();
+        let o = get("http://127.0.0.1:1/", None, |_| {});
+        assert_eq!((o.result, o.status), (HTTPRES_LOST_CONNECTION, -1));
+    }
+}
