@@ -17,7 +17,7 @@ MAP     := $(BUILD)/librtmp.map
 RUST_A  := target/release/librtmp.a
 HEADERS := $(wildcard include/librtmp/*.h)
 
-.PHONY: all lib install uninstall check check-install demo bench clean deps FORCE
+.PHONY: all lib install uninstall check check-install check-integration demo bench clean deps FORCE
 
 all: lib
 
@@ -76,7 +76,13 @@ check: deps lib
 	python3 tools/check_rust_sigs.py
 	$(MAKE) --no-print-directory -C c-tests check
 	$(MAKE) --no-print-directory check-install
+	$(MAKE) --no-print-directory check-integration
 	@echo "make check: all passed"
+
+# Real programs (Debian's rtmpdump, rtmpgw, curl, python3-librtmp) against a private nginx-rtmp
+# on a free loopback port, once on our library and once on the system librtmp.
+check-integration: lib
+	c-tests/integration/play.sh
 
 # `make install` into a scratch prefix, then build a program the way users do, with pkg-config.
 STAGE := $(abspath $(BUILD)/stage)

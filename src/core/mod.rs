@@ -3,6 +3,7 @@
 
 pub mod amf;
 pub mod chunk;
+pub mod commands;
 pub mod flv;
 pub mod handshake;
 pub mod swf;

@@ -141,14 +141,13 @@ pub unsafe fn free_method_calls(r: *mut RTMP) {
     }
 }
 
-/// Where librtmp calls `RTMP_Close` after a failed read or send. For now this is
-/// [`reset_transport`]; the client issue routes it to the full `RTMP_Close`.
+/// Where librtmp calls `RTMP_Close` after a failed read or send: the full session close.
 ///
 /// # Safety
 /// `r` must point to a valid `RTMP`.
 pub unsafe fn close_after_io_error(r: *mut RTMP) {
     // SAFETY: caller contract.
-    unsafe { reset_transport(r) }
+    unsafe { super::client::close_session(r, false) }
 }
 
 /// `RTMPSockBuf_Close` without the guard (TLS seam: bye + deinit when `sb_ssl` is set).

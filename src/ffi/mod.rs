@@ -4,10 +4,12 @@
 pub mod amf;
 pub mod boundary;
 pub mod chunk;
+pub mod client;
 pub mod globals;
 pub mod http;
 pub mod log;
 pub mod packet;
+pub mod read;
 pub mod rtmp;
 pub mod setup;
 pub mod types;

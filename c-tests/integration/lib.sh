@@ -1,0 +1,98 @@
+# Shared helpers of the integration scenarios (sourced). Each scenario starts its own nginx-rtmp
+# on a free loopback port inside a private temporary directory and stops it by PID.
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+ours="$top/build/lib"
+ref_lib=$(ls /usr/lib/x86_64-linux-gnu/librtmp.so.1 /usr/lib/librtmp.so.1 2>/dev/null | head -n 1)
+
+die() { echo "FAIL $*"; exit 1; }
+
+# Installs nginx + the RTMP module and ffmpeg when missing (as root, or through sudo).
+ensure_integration_deps() {
+    need=""
+    for p in nginx libnginx-mod-rtmp ffmpeg rtmpdump curl python3-librtmp; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need="$need $p"
+    done
+    [ -z "$need" ] && return 0
+    echo "integration: installing$need"
+    if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; else
+        die "need root to install$need"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null
+}
+
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_nginx DIR: writes DIR/nginx.conf (vod root DIR/vod), starts nginx, sets $NGX_PID, $PORT.
+start_nginx() {
+    ngx=$1
+    mkdir -p "$ngx/logs" "$ngx/tmp" "$ngx/vod"
+    PORT=$(free_port)
+    HPORT=$(free_port)
+    user_line=""
+    [ "$(id -u)" -eq 0 ] && user_line="user root;"
+    cat > "$ngx/nginx.conf" <<CONF
+load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
+$user_line
+daemon off;
+worker_processes 1;
+pid $ngx/nginx.pid;
+error_log $ngx/logs/error.log info;
+events { worker_connections 64; }
+rtmp { server { listen 127.0.0.1:$PORT; chunk_size 4096;
+  application live { live on; record off; }
+  application vod { play $ngx/vod; } } }
+http { access_log $ngx/logs/access.log; client_body_temp_path $ngx/tmp;
+  proxy_temp_path $ngx/tmp; fastcgi_temp_path $ngx/tmp; uwsgi_temp_path $ngx/tmp;
+  scgi_temp_path $ngx/tmp; server { listen 127.0.0.1:$HPORT; location / { return 404; } } }
+CONF
+    nginx -c "$ngx/nginx.conf" -p "$ngx/" -e "$ngx/logs/error.log" &
+    NGX_PID=$!
+    i=0
+    while ! (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null; do
+        i=$((i + 1)); [ $i -gt 50 ] && die "nginx did not start: $(tail -n 5 "$ngx/logs/error.log")"
+        sleep 0.1
+    done
+}
+
+stop_nginx() {
+    [ -n "$NGX_PID" ] && kill "$NGX_PID" 2>/dev/null && wait "$NGX_PID" 2>/dev/null
+    NGX_PID=""
+}
+
+# make_clip OUT SECONDS: an H.264/AAC FLV test clip (FLV1/MP3 when libx264 is missing).
+make_clip() {
+    if ffmpeg -hide_banner -encoders 2>/dev/null | grep -q libx264; then
+        vc="-c:v libx264 -preset ultrafast -g 25 -pix_fmt yuv420p"; ac="-c:a aac"
+    else
+        vc="-c:v flv1 -b:v 300k"; ac="-c:a libmp3lame"
+    fi
+    # shellcheck disable=SC2086
+    ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i testsrc=size=320x240:rate=25 \
+        -f lavfi -i sine=frequency=440:sample_rate=44100 -t "$2" $vc $ac -f flv "$1" \
+        || die "ffmpeg could not make $1"
+}
+
+# ref_dir: a directory whose librtmp.so.1 is the system library (the control side).
+make_ref_dir() {
+    mkdir -p "$1"
+    ln -sf "$ref_lib" "$1/librtmp.so.1"
+}
+
+# loaded LIBDIR PROGRAM: which librtmp the dynamic loader picks for PROGRAM.
+loaded() {
+    LD_LIBRARY_PATH="$1" LD_TRACE_LOADED_OBJECTS=1 "$2" 2>/dev/null | grep -o '/[^ ]*librtmp[^ ]*' | head -n 1
+}
+
+# Payload hashes, one line per packet: codec type, pts, flags, md5 (stream indices are replaced
+# by the codec type because ffprobe numbers streams in order of first appearance).
+packet_hashes() {
+    local map
+    map=$(ffprobe -v error -show_entries stream=index,codec_type -of csv=p=0 "$1" | tr '\n' ' ')
+    ffprobe -v error -show_packets -show_data_hash md5 -of compact=p=0:nk=1 \
+        -show_entries packet=stream_index,pts,flags,data_hash "$1" |
+        awk -F'|' -v map="$map" 'BEGIN { n = split(map, a, " "); for (i = 1; i <= n; i++) { split(a[i], kv, ","); t[kv[1]] = kv[2] } }
+            { print t[$1] "|" $2 "|" $3 "|" $4 }'
+}
