@@ -79,10 +79,12 @@ check: deps lib
 	$(MAKE) --no-print-directory check-integration
 	@echo "make check: all passed"
 
-# Real programs (Debian's rtmpdump, rtmpgw, curl, python3-librtmp) against a private nginx-rtmp
+# Real programs (Debian's rtmpdump, rtmpgw, curl, curl -T, python3-librtmp) against nginx-rtmp
+# or ffmpeg -listen
 # on a free loopback port, once on our library and once on the system librtmp.
 check-integration: lib
 	c-tests/integration/play.sh
+	c-tests/integration/publish.sh
 
 # `make install` into a scratch prefix, then build a program the way users do, with pkg-config.
 STAGE := $(abspath $(BUILD)/stage)

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # `make demo`: shows the library working under real programs.
 set -e
 cd "$(dirname "$0")/.."
@@ -28,5 +28,31 @@ fi
 n=$(LD_PRELOAD="$lib/librtmp.so.1" rtmpdump -q --help 2>&1 | wc -c)
 echo "   rtmpdump -q --help printed $n bytes (rtmpdump set RTMP_debuglevel=CRIT; our library honoured it)"
 [ "$n" -eq 0 ]
+
+echo
+echo "== 3. publish and play through our library against a private nginx-rtmp (loopback)"
+# shellcheck source=../c-tests/integration/lib.sh
+. c-tests/integration/lib.sh
+ensure_integration_deps
+dwork=$(mktemp -d /tmp/rtmp-demo.XXXXXX)
+NGX_PID=""
+trap 'stop_nginx; rm -rf "$dwork"' EXIT
+start_nginx "$dwork/ngx"
+make_clip "$dwork/ngx/vod/clip.flv" 4
+echo "   nginx-rtmp on 127.0.0.1:$PORT (pid $NGX_PID), clip: $(stat -c %s "$dwork/ngx/vod/clip.flv") bytes"
+LD_LIBRARY_PATH="$lib" rtmpdump -q -r "rtmp://127.0.0.1:$PORT/vod/clip.flv" -o "$dwork/vod.flv" || true
+echo "   rtmpdump (our library) downloaded $(stat -c %s "$dwork/vod.flv") bytes of the VOD clip:" \
+     "$(ffprobe -v error -count_packets -show_entries stream=codec_type,nb_read_packets -of csv=p=0 "$dwork/vod.flv" | tr '\n' ' ')"
+# publish with curl -T (Debian's curl, librtmp inside) into ffmpeg acting as the RTMP server
+lport=$(free_port)
+ffmpeg -nostdin -loglevel error -y -listen 1 -i "rtmp://127.0.0.1:$lport/app/demo" -c copy "$dwork/published.flv" 2> "$dwork/ffmpeg-listen.log" &
+rec=$!
+sleep 1 # (a probe connection would be taken for the publisher)
+rc=0; LD_LIBRARY_PATH="$lib" curl -s -T "$dwork/ngx/vod/clip.flv" "rtmp://127.0.0.1:$lport/app/demo" || rc=$?
+echo "   curl -T (our library) published the clip to ffmpeg -listen; curl exit $rc"
+wait "$rec" || true
+echo "   ffmpeg received:            $(ffprobe -v error -count_packets -show_entries stream=codec_type,nb_read_packets -of csv=p=0 "$dwork/published.flv" 2>/dev/null | tr '\n' ' ')"
+echo "   source clip:                $(ffprobe -v error -count_packets -show_entries stream=codec_type,nb_read_packets -of csv=p=0 "$dwork/ngx/vod/clip.flv" | tr '\n' ' ')"
+
 echo
 echo "demo: ok"

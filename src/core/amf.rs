@@ -166,6 +166,18 @@ pub trait ObjView<'v>: Copy {
     fn name(&self, i: usize) -> Option<&'v [u8]>;
     /// Value of property `i`.
     fn value(&self, i: usize) -> View<'v, Self>;
+    /// Property `i` when it is a readable number, boolean or string: its name and value (the
+    /// encoders' fast path; the default reads [`name`](Self::name) and [`value`](Self::value)).
+    #[inline(always)]
+    fn scalar(&self, i: usize) -> Option<(&'v [u8], encode::Scalar<'v>)> {
+        let v = match self.value(i) {
+            View::Number(x) => encode::Scalar::Number(x),
+            View::Boolean(x) => encode::Scalar::Boolean(x != 0.0),
+            View::String(s) => encode::Scalar::String(s),
+            _ => return None,
+        };
+        Some((self.name(i)?, v))
+    }
 }
 
 /// Big-endian helpers shared by the codec.

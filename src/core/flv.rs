@@ -113,11 +113,13 @@ pub enum Event<'a> {
     TagEnd,
 }
 
+/// Where a [`TagReader`] stands; with [`TagReader::state`] / [`TagReader::resume`] a caller can
+/// keep it elsewhere between calls (`RTMP_Write` keeps it in the handle's `m_write` packet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
+pub enum State {
     /// Before anything: an `FLV` file header may come first.
     Start,
-    /// Inside the 13-byte file header.
+    /// Inside the 13-byte file header (bytes so far).
     FileHeader(usize),
     /// Collecting a tag header (bytes so far).
     Header(usize),
@@ -146,6 +148,24 @@ impl Default for TagReader {
 impl TagReader {
     pub fn new() -> TagReader {
         TagReader::default()
+    }
+
+    /// Rebuilds a reader from a saved [`State`] and the tag-header bytes collected so far
+    /// (only the first `n` of a `State::Header(n)` matter). Out-of-range counts restart at
+    /// the nearest boundary instead of panicking later.
+    pub fn resume(state: State, header: [u8; TAG_HEADER_LEN]) -> TagReader {
+        let state = match state {
+            State::FileHeader(n) if n >= FILE_HEADER_LEN => State::Header(0),
+            State::Header(n) if n >= TAG_HEADER_LEN => State::Header(0),
+            State::PrevSize(n) if n > PREV_SIZE_LEN => State::PrevSize(PREV_SIZE_LEN),
+            s => s,
+        };
+        TagReader { state, header }
+    }
+
+    /// The current position and the tag-header bytes collected so far.
+    pub fn state(&self) -> (State, [u8; TAG_HEADER_LEN]) {
+        (self.state, self.header)
     }
 
     /// True between tags (nothing partially read), i.e. the stream may end here.
@@ -182,6 +202,11 @@ impl TagReader {
                     } else {
                         State::FileHeader(n)
                     };
+                }
+                // A file header may also follow a tag ("FLV" at a tag boundary: concatenated
+                // files, or a publisher that restarts its muxer); no tag type is 0x46.
+                State::Header(0) if input[0] == b'F' => {
+                    self.state = State::FileHeader(0);
                 }
                 State::Header(n) => {
                     let take = (TAG_HEADER_LEN - n).min(input.len());
@@ -295,6 +320,38 @@ mod tests {
         }
         // without the file header too
         assert_eq!(parse_all(&[&f[FILE_HEADER_LEN..]]), whole);
+    }
+
+    #[test]
+    fn resumes_from_a_saved_state_and_skips_repeated_file_headers() {
+        let mut f = sample_file();
+        f.extend_from_slice(&sample_file()); // a second file, header and all
+        let whole = parse_all(&[&f]);
+        assert_eq!(whole.len(), 8);
+        for cut in 0..f.len() {
+            let mut r = TagReader::new();
+            let mut tags: Vec<(u8, u32, Vec<u8>)> = Vec::new();
+            for piece in [&f[..cut], &f[cut..]] {
+                let (st, hdr) = r.state();
+                r = TagReader::resume(st, hdr);
+                r.feed(piece, |e| -> Result<(), ()> {
+                    match e {
+                        Event::TagStart {
+                            tag_type,
+                            timestamp,
+                            ..
+                        } => tags.push((tag_type, timestamp, vec![])),
+                        Event::Body(b) => tags.last_mut().unwrap().2.extend_from_slice(b),
+                        Event::TagEnd => {}
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            }
+            assert_eq!(tags, whole, "cut at {cut}");
+        }
+        let r = TagReader::resume(State::Header(99), [0; TAG_HEADER_LEN]);
+        assert!(r.at_boundary());
     }
 
     #[test]

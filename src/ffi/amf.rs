@@ -14,8 +14,8 @@ use std::ptr;
 use super::boundary::{guard, guard_ptr};
 use super::types::{AMF3ClassDef, AMFDataType, AMFObject, AMFObjectProperty, AMFValue, AVal};
 use crate::core::amf::{
-    decode, dump, encode, marker, Amf3Outcome, DecodeError, Decoder, ObjView, Prop, Sink, Str, Val,
-    View, MAX_WRITE_DEPTH,
+    decode, dump, encode, encode::Scalar, marker, Amf3Outcome, DecodeError, Decoder, ObjView, Prop,
+    Sink, Str, Val, View, MAX_WRITE_DEPTH,
 };
 use crate::log;
 
@@ -139,10 +139,10 @@ unsafe fn add_prop(obj: *mut AMFObject, prop: *const AMFObjectProperty) -> bool 
     }
 }
 
+#[inline(always)]
 fn is_container(t: AMFDataType) -> bool {
-    t == c_int::from(marker::OBJECT)
-        || t == c_int::from(marker::ECMA_ARRAY)
-        || t == c_int::from(marker::STRICT_ARRAY)
+    const MASK: u32 = 1 << marker::OBJECT | 1 << marker::ECMA_ARRAY | 1 << marker::STRICT_ARRAY;
+    (t as u32) < 32 && MASK >> t as u32 & 1 != 0
 }
 
 /// `AMFProp_Reset`.
@@ -177,8 +177,12 @@ unsafe fn reset_obj(obj: *mut AMFObject, depth: u32) {
         }
         let props = (*obj).o_props;
         if !props.is_null() {
+            // only containers need work: the entries themselves are freed with the array
             for i in 0..(*obj).o_num.max(0) as usize {
-                reset_prop(props.add(i), depth);
+                let p = props.add(i);
+                if is_container((*p).p_type) {
+                    reset_obj(ptr::addr_of_mut!((*p).p_vu.p_object), depth + 1);
+                }
             }
             libc::free(props as *mut c_void);
         }
@@ -197,7 +201,7 @@ impl<'a> Sink<'a> for CSink {
         AMFObject::EMPTY
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, obj: &mut AMFObject, prop: Prop<'a, AMFObject>) -> Result<(), DecodeError> {
         let mut p = c_prop(prop);
         let n = obj.o_num;
@@ -253,6 +257,7 @@ impl<'v> CObj<'v> {
 ///
 /// # Safety
 /// A non-NULL `av_val` must be readable for `av_len` bytes during `'v`.
+#[inline(always)]
 unsafe fn aval_bytes<'v>(a: &AVal) -> Option<&'v [u8]> {
     if a.av_len == 0 {
         return Some(&[]);
@@ -266,6 +271,7 @@ unsafe fn aval_bytes<'v>(a: &AVal) -> Option<&'v [u8]> {
 
 /// # Safety
 /// `p` must point to a valid property whose strings and objects stay valid during `'v`.
+#[inline(always)]
 unsafe fn prop_view<'v>(p: *const AMFObjectProperty) -> View<'v, CObj<'v>> {
     // SAFETY: see the function contract; the union member read is the one `p_type` selects.
     unsafe {
@@ -290,15 +296,18 @@ unsafe fn prop_view<'v>(p: *const AMFObjectProperty) -> View<'v, CObj<'v>> {
 }
 
 impl<'v> ObjView<'v> for CObj<'v> {
+    #[inline(always)]
     fn count(&self) -> i32 {
         self.num
     }
 
+    #[inline(always)]
     fn name(&self, i: usize) -> Option<&'v [u8]> {
         // SAFETY: i < count, guaranteed by the callers; the array is valid for 'v.
         unsafe { aval_bytes(&(*self.props.add(i)).p_name) }
     }
 
+    #[inline(always)]
     fn value(&self, i: usize) -> View<'v, Self> {
         // SAFETY: as `name`.
         unsafe { prop_view(self.props.add(i)) }
@@ -309,6 +318,7 @@ impl<'v> ObjView<'v> for CObj<'v> {
 ///
 /// # Safety
 /// The range must be writable memory when non-empty.
+#[inline(always)]
 unsafe fn window<'o>(out: *mut c_char, end: *mut c_char) -> &'o mut [u8] {
     if out.is_null() || end.is_null() || end <= out {
         return &mut [];
@@ -338,6 +348,7 @@ unsafe fn encode_with(
 ///
 /// # Safety
 /// The range must be readable for `'a` when non-empty.
+#[inline(always)]
 unsafe fn input<'a>(buf: *const c_char, n: c_int) -> &'a [u8] {
     if buf.is_null() || n <= 0 {
         return &[];
@@ -348,8 +359,112 @@ unsafe fn input<'a>(buf: *const c_char, n: c_int) -> &'a [u8] {
 
 // ---- primitives -------------------------------------------------------------------------------
 
+// The string and named encoders first try `encode::named_scalar`-style fast paths that only
+// succeed when every pointer is readable and the window has all the room librtmp asks for;
+// they write nothing otherwise, and the exact path (under the panic guard, with its log
+// lines and partial writes) runs instead. Both run inside the panic guard, which costs nothing
+// on the success path.
+
+/// The bytes of `*a`, or `None` for a NULL pointer or an unreadable string.
+///
+/// # Safety
+/// As [`aval_bytes`], for a non-NULL `a`.
+#[inline(always)]
+unsafe fn aval_arg<'v>(a: *const AVal) -> Option<&'v [u8]> {
+    // SAFETY: see the function contract.
+    unsafe { aval_bytes(a.as_ref()?) }
+}
+
+/// The fast path of the named encoders (see above).
+///
+/// # Safety
+/// As [`window`]; `name` NULL or a valid `AVal`.
+#[inline(always)]
+unsafe fn named_fast(
+    output: *mut c_char,
+    outend: *mut c_char,
+    name: *const AVal,
+    v: Scalar<'_>,
+) -> Option<*mut c_char> {
+    // SAFETY: see the function contract.
+    unsafe {
+        let n = aval_arg(name)?;
+        let k = encode::named_scalar(window(output, outend), n, v)?;
+        Some(output.add(k))
+    }
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn AMF_EncodeString(
+    output: *mut c_char,
+    outend: *mut c_char,
+    str: *const AVal,
+) -> *mut c_char {
+    // SAFETY: as the exact path.
+    let fast = guard("AMF_EncodeString", None, || unsafe {
+        let s = aval_arg(str)?;
+        let k = encode::short_string(window(output, outend), s)?;
+        Some(output.add(k))
+    });
+    match fast {
+        Some(r) => r,
+        None => unsafe { encodestring_exact(output, outend, str) },
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_EncodeNamedString(
+    output: *mut c_char,
+    outend: *mut c_char,
+    name: *const AVal,
+    value: *const AVal,
+) -> *mut c_char {
+    // SAFETY: as the exact path.
+    let fast = guard("AMF_EncodeNamedString", None, || unsafe {
+        named_fast(output, outend, name, Scalar::String(aval_arg(value)?))
+    });
+    match fast {
+        Some(r) => r,
+        None => unsafe { encodenamedstring_exact(output, outend, name, value) },
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_EncodeNamedNumber(
+    output: *mut c_char,
+    outend: *mut c_char,
+    name: *const AVal,
+    dVal: c_double,
+) -> *mut c_char {
+    // SAFETY: as the exact path.
+    let fast = guard("AMF_EncodeNamedNumber", None, || unsafe {
+        named_fast(output, outend, name, Scalar::Number(dVal))
+    });
+    match fast {
+        Some(r) => r,
+        None => unsafe { encodenamednumber_exact(output, outend, name, dVal) },
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn AMF_EncodeNamedBoolean(
+    output: *mut c_char,
+    outend: *mut c_char,
+    name: *const AVal,
+    bVal: c_int,
+) -> *mut c_char {
+    // SAFETY: as the exact path.
+    let fast = guard("AMF_EncodeNamedBoolean", None, || unsafe {
+        named_fast(output, outend, name, Scalar::Boolean(bVal != 0))
+    });
+    match fast {
+        Some(r) => r,
+        None => unsafe { encodenamedboolean_exact(output, outend, name, bVal) },
+    }
+}
+
+#[inline(never)]
+unsafe fn encodestring_exact(
     output: *mut c_char,
     outend: *mut c_char,
     str: *const AVal,
@@ -427,20 +542,27 @@ pub unsafe extern "C" fn AMF_EncodeBoolean(
 ///
 /// # Safety
 /// `name` must be NULL or a valid `AVal`.
+#[inline(always)]
 unsafe fn name_arg<'v>(func: &str, name: *const AVal) -> Option<&'v [u8]> {
     // SAFETY: see the function contract.
     let s = unsafe { name.as_ref().and_then(|n| aval_bytes(n)) };
     if s.is_none() {
-        crate::rtmp_log!(
-            log::ERROR,
-            "{func}: unreadable name (NULL or negative length)"
-        );
+        unreadable_name(func);
     }
     s
 }
 
-#[no_mangle]
-pub unsafe extern "C" fn AMF_EncodeNamedString(
+#[cold]
+#[inline(never)]
+fn unreadable_name(func: &str) {
+    crate::rtmp_log!(
+        log::ERROR,
+        "{func}: unreadable name (NULL or negative length)"
+    );
+}
+
+#[inline(never)]
+unsafe fn encodenamedstring_exact(
     output: *mut c_char,
     outend: *mut c_char,
     name: *const AVal,
@@ -457,8 +579,8 @@ pub unsafe extern "C" fn AMF_EncodeNamedString(
     })
 }
 
-#[no_mangle]
-pub unsafe extern "C" fn AMF_EncodeNamedNumber(
+#[inline(never)]
+unsafe fn encodenamednumber_exact(
     output: *mut c_char,
     outend: *mut c_char,
     name: *const AVal,
@@ -472,8 +594,8 @@ pub unsafe extern "C" fn AMF_EncodeNamedNumber(
     })
 }
 
-#[no_mangle]
-pub unsafe extern "C" fn AMF_EncodeNamedBoolean(
+#[inline(never)]
+unsafe fn encodenamedboolean_exact(
     output: *mut c_char,
     outend: *mut c_char,
     name: *const AVal,

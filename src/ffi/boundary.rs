@@ -13,7 +13,6 @@ use crate::log;
 /// Runs `body`; on panic logs `"<func>: internal error: <message>"` and returns `fail`.
 #[inline]
 pub fn guard<R>(func: &'static str, fail: R, body: impl FnOnce() -> R) -> R {
-    quiet_panics();
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(r) => r,
         Err(payload) => {
@@ -38,10 +37,20 @@ pub fn guard_ptr<T, R>(func: &'static str, ptr: *const T, fail: R, body: impl Fn
     guard(func, fail, body)
 }
 
+/// Runs when the library is loaded (an `.init_array` entry), so that [`guard`] itself costs
+/// nothing on the success path.
+#[used]
+#[link_section = ".init_array"]
+static INSTALL_PANIC_HOOK: extern "C" fn() = install_panic_hook;
+
+extern "C" fn install_panic_hook() {
+    quiet_panics();
+}
+
 /// The default panic hook prints to stderr; inside a C process the message goes to the librtmp
 /// log instead (the boundary logs it), so the hook is silenced for panics caught here. A panic
 /// hook already installed by a Rust host is chained, not replaced.
-fn quiet_panics() {
+pub fn quiet_panics() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();

@@ -39,6 +39,9 @@ const PT_SHARED_OBJECT: u8 = 0x13;
 const PT_INVOKE: u8 = 0x14;
 pub(crate) const PT_AGGREGATE: u8 = 0x16;
 
+/// Out chunk size announced after connecting in write mode (librtmp stays at 128).
+pub const PUBLISH_CHUNK_SIZE: c_int = 4096;
+
 pub(crate) const READ_HEADER: u8 = 0x01;
 pub(crate) const READ_SEEKING: u8 = 0x20;
 
@@ -96,6 +99,7 @@ pub unsafe fn close_session(r: *mut RTMP, reconnect: bool) {
         let fd = (*r).m_sb.sb_socket;
         if fd != -1 {
             let id = (*r).m_stream_id;
+            let publishing = id > 0 && (*r).Link.protocol & RTMP_FEATURE_WRITE != 0;
             if id > 0 {
                 (*r).m_stream_id = 0;
                 if (*r).Link.protocol & RTMP_FEATURE_WRITE != 0 {
@@ -106,10 +110,15 @@ pub unsafe fn close_session(r: *mut RTMP, reconnect: bool) {
                 }
                 send_delete_stream(r, id);
             }
-            // Wakes a read blocked in another thread (GStreamer closes to abort a read).
             let fd = (*r).m_sb.sb_socket;
             if fd != -1 {
-                libc::shutdown(fd, libc::SHUT_RDWR);
+                if publishing {
+                    // Everything written must reach the server before the socket goes away.
+                    drain_before_close(fd, (*r).Link.timeout);
+                } else {
+                    // Wakes a read blocked in another thread (GStreamer closes to abort a read).
+                    libc::shutdown(fd, libc::SHUT_RDWR);
+                }
             }
         }
         (*r).m_stream_id = -1;
@@ -126,8 +135,7 @@ pub unsafe fn close_session(r: *mut RTMP, reconnect: bool) {
         (*r).m_read.nResumeTS = 0;
         (*r).m_read.nIgnoredFrameCounter = 0;
         (*r).m_read.nIgnoredFlvFrameCounter = 0;
-        (*r).m_write.m_nBytesRead = 0;
-        free_body(addr_of_mut!((*r).m_write));
+        super::write::reset(r);
         (*r).m_bPlaying = 0;
         (*r).m_sb.sb_size = 0;
         (*r).m_msgCounter = 0;
@@ -151,6 +159,66 @@ pub unsafe fn close_session(r: *mut RTMP, reconnect: bool) {
             }
             libc::free(link.playpath0.av_val as *mut c_void);
             link.playpath0 = AVal::EMPTY;
+        }
+    }
+}
+
+/// The graceful end of a publishing session: closes the sending side (FIN after the last
+/// message), then reads and discards whatever the server still sends until it closes its side,
+/// at most `timeout` seconds (`Link.timeout`; 30 s when not positive). Closing a socket with
+/// unread bytes in its receive queue makes the kernel send RST, and the server then drops what
+/// it had not read yet: the tail of the stream (librtmp 2.4 loses the last frames this way).
+fn drain_before_close(fd: c_int, timeout: c_int) {
+    let secs = if timeout > 0 { timeout as u64 } else { 30 };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    // SAFETY: plain syscalls on the session's socket, which stays open until the caller closes
+    // it; the scratch buffer is local.
+    unsafe {
+        if libc::shutdown(fd, libc::SHUT_WR) != 0 {
+            return;
+        }
+        let mut scratch = [0u8; 16384];
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                crate::rtmp_log!(
+                    log::DEBUG,
+                    "RTMP_Close, the server did not close within {secs} s"
+                );
+                return;
+            }
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let ms = left.as_millis().clamp(1, i32::MAX as u128) as c_int;
+            let n = libc::poll(&mut pfd, 1, ms);
+            if n < 0 {
+                if io::last_errno() == libc::EINTR {
+                    continue;
+                }
+                return;
+            }
+            if n == 0 {
+                continue;
+            }
+            let k = libc::recv(
+                fd,
+                scratch.as_mut_ptr() as *mut c_void,
+                scratch.len(),
+                libc::MSG_DONTWAIT,
+            );
+            if k == 0 {
+                return; // the server closed: it has read everything we sent
+            }
+            if k < 0 {
+                let e = io::last_errno();
+                if e == libc::EINTR || e == libc::EAGAIN || e == libc::EWOULDBLOCK {
+                    continue;
+                }
+                return;
+            }
         }
     }
 }
@@ -423,7 +491,7 @@ pub unsafe extern "C" fn RTMP_DeleteStream(r: *mut RTMP) {
 
 /// Reads exactly `dst.len()` bytes through `m_sb` (the handshake's ReadN), counting them in
 /// `m_nBytesIn`. On EOF or error the connection is closed (not on a receive timeout).
-unsafe fn read_exact(r: *mut RTMP, dst: &mut [u8]) -> bool {
+pub(crate) unsafe fn read_exact(r: *mut RTMP, dst: &mut [u8]) -> bool {
     // SAFETY: caller passes a valid handle; copies stay inside sb_buf (start_offset checks).
     unsafe {
         let sb = addr_of_mut!((*r).m_sb);
@@ -460,7 +528,7 @@ unsafe fn read_exact(r: *mut RTMP, dst: &mut [u8]) -> bool {
     }
 }
 
-unsafe fn write_all(r: *mut RTMP, b: &[u8]) -> bool {
+pub(crate) unsafe fn write_all(r: *mut RTMP, b: &[u8]) -> bool {
     // SAFETY: caller passes a valid handle; `b` is alive for the call.
     unsafe {
         let ok = chunk::write_n(r, b.as_ptr(), b.len());
@@ -831,6 +899,12 @@ unsafe fn on_connect_result(r: *mut RTMP, props: &[Property<'_>]) {
         }
         let write = (*r).Link.protocol & RTMP_FEATURE_WRITE != 0;
         if write {
+            // Publish with large chunks (as OBS and FFmpeg do) unless the caller chose a size.
+            if (*r).m_outChunkSize == RTMP_DEFAULT_CHUNKSIZE
+                && !chunk::send_set_chunk_size(r, PUBLISH_CHUNK_SIZE)
+            {
+                after_io_failure(r);
+            }
             let pp = av(&(*r).Link.playpath);
             for name in [&b"releaseStream"[..], b"FCPublish"] {
                 let txn = next_txn(r);

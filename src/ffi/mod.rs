@@ -11,8 +11,10 @@ pub mod log;
 pub mod packet;
 pub mod read;
 pub mod rtmp;
+pub mod serve;
 pub mod setup;
 pub mod types;
+pub mod write;
 
 #[rustfmt::skip]
 mod layout_asserts;

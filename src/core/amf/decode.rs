@@ -88,6 +88,52 @@ pub fn read_string_header(
     }
 }
 
+/// The fast path of [`Decoder::prop`] for the common members: a number, a boolean or a short
+/// string, complete in `buf`. `None` for anything else (or any shortage): [`Decoder::prop`]
+/// then decodes (or rejects, with its log lines) the property. When this returns `Some`,
+/// `prop` would have returned the same property and length.
+#[inline(always)]
+fn scalar_prop<'a, O, R>(
+    buf: &'a [u8],
+    named: bool,
+    emit: impl FnOnce(Prop<'a, O>) -> R,
+) -> Option<(R, usize)> {
+    let mut p = 0;
+    let mut name = None;
+    if named {
+        if buf.len() < 4 {
+            return None;
+        }
+        let n = be16(buf) as usize;
+        let s = buf.get(2..2 + n)?;
+        if n > 0 {
+            name = Some(s);
+        }
+        p = 2 + n;
+    }
+    let ty = *buf.get(p)?;
+    let rest = &buf[p + 1..];
+    match ty {
+        marker::NUMBER => {
+            let b: [u8; 8] = rest.get(..8)?.try_into().ok()?;
+            let val = Val::Number(f64::from_be_bytes(b));
+            Some((emit(Prop { name, val }), p + 9))
+        }
+        marker::BOOLEAN => {
+            let val = Val::Boolean(*rest.first()? != 0);
+            Some((emit(Prop { name, val }), p + 2))
+        }
+        marker::STRING => {
+            let h = rest.get(..2)?;
+            let n = usize::from(u16::from_be_bytes([h[0], h[1]]));
+            let s = rest.get(2..2 + n)?;
+            let val = Val::String((n > 0).then_some(s));
+            Some((emit(Prop { name, val }), p + 3 + n))
+        }
+        _ => None,
+    }
+}
+
 /// The decoder: one per top-level call; it tracks the nesting depth.
 pub struct Decoder<'s, S> {
     sink: &'s mut S,
@@ -177,6 +223,13 @@ impl<'s, 'a, S: Sink<'a>> Decoder<'s, S> {
             if rest.len() >= 3 && rest[..3] == OBJECT_END {
                 return Ok(pos + 3);
             }
+            // the sink is called in each arm of the fast path, where the value's type is known
+            let sink = &mut *self.sink;
+            if let Some((r, n)) = scalar_prop(rest, named, |p| sink.push(obj, p)) {
+                r?;
+                pos += n;
+                continue;
+            }
             let (prop, n) = self.prop(rest, named)?;
             pos += n;
             self.sink.push(obj, prop)?;
@@ -238,7 +291,6 @@ impl<'s, 'a, S: Sink<'a>> Decoder<'s, S> {
     }
 
     /// `AMFProp_Decode`: one property; returns it and the bytes consumed.
-    #[inline]
     pub fn prop(
         &mut self,
         buf: &'a [u8],

@@ -7,6 +7,42 @@
 use super::{marker, ObjView, View, MAX_WRITE_DEPTH, OBJECT_END};
 use crate::log;
 
+/// Copies `src` into the first `src.len()` bytes of `dst` (which must be long enough). Names
+/// and values are mostly short: they are copied with at most two overlapping fixed-size moves
+/// instead of a call to `memcpy`.
+#[inline(always)]
+fn put(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    let dst = &mut dst[..n];
+    if n >= 16 {
+        // 16-byte moves, the last one overlapping (no call: the callers stay leaf functions)
+        let mut i = 0;
+        while i + 16 < n {
+            dst[i..i + 16].copy_from_slice(&src[i..i + 16]);
+            i += 16;
+        }
+        dst[n - 16..].copy_from_slice(&src[n - 16..]);
+    } else if n >= 8 {
+        dst[..8].copy_from_slice(&src[..8]);
+        dst[n - 8..].copy_from_slice(&src[n - 8..]);
+    } else if n >= 4 {
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[n - 4..].copy_from_slice(&src[n - 4..]);
+    } else if n > 0 {
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
+    }
+}
+
+/// A 16-bit length and the bytes of a short string (`s.len() < 65536`), at the start of `out`
+/// (which must hold `2 + s.len()` bytes).
+#[inline(always)]
+fn put_short(out: &mut [u8], s: &[u8]) {
+    out[..2].copy_from_slice(&(s.len() as u16).to_be_bytes());
+    put(&mut out[2..], s);
+}
+
 /// `AMF_EncodeInt16`.
 #[inline]
 pub fn int16(out: &mut [u8], v: u16) -> Option<usize> {
@@ -57,8 +93,7 @@ pub fn string(out: &mut [u8], s: &[u8]) -> Option<usize> {
     if n < 65536 {
         let o = out.get_mut(..3 + n)?;
         o[0] = marker::STRING;
-        o[1..3].copy_from_slice(&(n as u16).to_be_bytes());
-        o[3..].copy_from_slice(s);
+        put_short(&mut o[1..], s);
         Some(3 + n)
     } else {
         let len = u32::try_from(n).ok()?;
@@ -70,18 +105,34 @@ pub fn string(out: &mut [u8], s: &[u8]) -> Option<usize> {
     }
 }
 
+/// The fast path of [`string`]: a string shorter than 64 KiB with the room librtmp asks for;
+/// `None` (nothing written) otherwise.
+#[inline(always)]
+pub fn short_string(out: &mut [u8], s: &[u8]) -> Option<usize> {
+    if s.len() >= 65536 || out.len() < s.len() + 5 {
+        return None;
+    }
+    let o = &mut out[..3 + s.len()];
+    o[0] = marker::STRING;
+    put_short(&mut o[1..], s);
+    Some(3 + s.len())
+}
+
 /// The 16-bit length and bytes of a property name.
 #[inline]
 fn name(out: &mut [u8], name: &[u8]) -> Option<usize> {
     let o = out.get_mut(..2 + name.len())?;
     o[..2].copy_from_slice(&(name.len() as u16).to_be_bytes());
-    o[2..].copy_from_slice(name);
+    put(&mut o[2..], name);
     Some(2 + name.len())
 }
 
 /// `AMF_EncodeNamedString`.
 #[inline]
 pub fn named_string(out: &mut [u8], n: &[u8], value: &[u8]) -> Option<usize> {
+    if let Some(k) = named_scalar(out, n, Scalar::String(value)) {
+        return Some(k);
+    }
     let a = name(out, n)?;
     Some(a + string(&mut out[a..], value)?)
 }
@@ -89,6 +140,9 @@ pub fn named_string(out: &mut [u8], n: &[u8], value: &[u8]) -> Option<usize> {
 /// `AMF_EncodeNamedNumber`.
 #[inline]
 pub fn named_number(out: &mut [u8], n: &[u8], v: f64) -> Option<usize> {
+    if let Some(k) = named_scalar(out, n, Scalar::Number(v)) {
+        return Some(k);
+    }
     let a = name(out, n)?;
     Some(a + number(&mut out[a..], v)?)
 }
@@ -96,6 +150,9 @@ pub fn named_number(out: &mut [u8], n: &[u8], v: f64) -> Option<usize> {
 /// `AMF_EncodeNamedBoolean`.
 #[inline]
 pub fn named_boolean(out: &mut [u8], n: &[u8], v: bool) -> Option<usize> {
+    if let Some(k) = named_scalar(out, n, Scalar::Boolean(v)) {
+        return Some(k);
+    }
     let a = name(out, n)?;
     Some(a + boolean(&mut out[a..], v)?)
 }
@@ -105,7 +162,7 @@ pub fn prop<'v, O: ObjView<'v>>(out: &mut [u8], n: &[u8], v: View<'v, O>) -> Opt
     prop_at(out, n, v, 0)
 }
 
-#[inline]
+#[inline(never)]
 fn prop_at<'v, O: ObjView<'v>>(
     out: &mut [u8],
     n: &[u8],
@@ -125,7 +182,7 @@ fn prop_at<'v, O: ObjView<'v>>(
         if !n.is_empty() {
             out[0] = (n.len() >> 8) as u8;
             out[1] = n.len() as u8;
-            out[2..2 + n.len()].copy_from_slice(n);
+            put(&mut out[2..], n);
             p = 2 + n.len();
         }
     }
@@ -164,6 +221,30 @@ fn prop_at<'v, O: ObjView<'v>>(
     Some(p + used)
 }
 
+/// Container member `i` through [`prop_at`]; `None` (after an ERROR line) stops the loop.
+#[inline(never)]
+fn member<'v, O: ObjView<'v>>(out: &mut [u8], o: O, i: usize, depth: u32) -> Option<usize> {
+    let Some(n) = o.name(i) else {
+        crate::rtmp_log!(
+            log::ERROR,
+            "AMF_Encode: unreadable name (NULL pointer or negative length) in index {i}"
+        );
+        crate::rtmp_log!(
+            log::ERROR,
+            "AMF_Encode - failed to encode property in index {i}"
+        );
+        return None;
+    };
+    let r = prop_at(out, n, o.value(i), depth);
+    if r.is_none() {
+        crate::rtmp_log!(
+            log::ERROR,
+            "AMF_Encode - failed to encode property in index {i}"
+        );
+    }
+    r
+}
+
 /// `AMF_Encode`: object marker, properties, end marker.
 pub fn object<'v, O: ObjView<'v>>(out: &mut [u8], o: O) -> Option<usize> {
     container(out, o, marker::OBJECT, 1)
@@ -196,26 +277,18 @@ fn container<'v, O: ObjView<'v>>(out: &mut [u8], o: O, kind: u8, depth: u32) -> 
         p += int32(&mut out[1..], o.count() as u32)?;
     }
     for i in 0..o.count().max(0) as usize {
-        let Some(n) = o.name(i) else {
-            crate::rtmp_log!(
-                log::ERROR,
-                "AMF_Encode: unreadable name (NULL pointer or negative length) in index {i}"
-            );
-            crate::rtmp_log!(
-                log::ERROR,
-                "AMF_Encode - failed to encode property in index {i}"
-            );
-            break;
-        };
-        match prop_at(&mut out[p..], n, o.value(i), depth) {
-            Some(k) => p += k,
-            None => {
-                crate::rtmp_log!(
-                    log::ERROR,
-                    "AMF_Encode - failed to encode property in index {i}"
-                );
-                break;
+        // a member with a non-empty name: `prop_at` writes the name and the value
+        if let Some((n, v)) = o.scalar(i) {
+            if !n.is_empty() {
+                if let Some(k) = named_scalar(&mut out[p..], n, v) {
+                    p += k;
+                    continue;
+                }
             }
+        }
+        match member(&mut out[p..], o, i, depth) {
+            Some(k) => p += k,
+            None => break,
         }
     }
     if kind == marker::STRICT_ARRAY {
@@ -226,4 +299,52 @@ fn container<'v, O: ObjView<'v>>(out: &mut [u8], o: O, kind: u8, depth: u32) -> 
     }
     out[p..p + 3].copy_from_slice(&OBJECT_END);
     Some(p + 3)
+}
+
+/// A number, boolean or string: the values the fast paths handle.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scalar<'s> {
+    Number(f64),
+    Boolean(bool),
+    String(&'s [u8]),
+}
+
+/// The fast path of the named encoders and of container members: the 16-bit name length, the
+/// name and a scalar, when everything fits with the room librtmp insists on (a number needs 9
+/// bytes after the name, a boolean 2, a string its bytes plus a 5-byte header) and the name
+/// and string are shorter than 64 KiB. Writes nothing and returns `None` otherwise: the caller
+/// then takes the step-by-step path, which applies librtmp's rules (and partial writes) in
+/// order. When this returns `Some`, that path would have written exactly the same bytes.
+#[inline(always)]
+pub fn named_scalar(out: &mut [u8], n: &[u8], v: Scalar<'_>) -> Option<usize> {
+    if n.len() >= 65536 {
+        return None;
+    }
+    let head = 2 + n.len();
+    match v {
+        Scalar::Number(x) => {
+            let o = out.get_mut(..head + 9)?;
+            put_short(o, n);
+            o[head] = marker::NUMBER;
+            o[head + 1..].copy_from_slice(&x.to_be_bytes());
+            Some(head + 9)
+        }
+        Scalar::Boolean(b) => {
+            let o = out.get_mut(..head + 2)?;
+            put_short(o, n);
+            o[head] = marker::BOOLEAN;
+            o[head + 1] = u8::from(b);
+            Some(head + 2)
+        }
+        Scalar::String(s) => {
+            if s.len() >= 65536 || out.len() < head + 5 + s.len() {
+                return None;
+            }
+            let o = &mut out[..head + 3 + s.len()];
+            put_short(o, n);
+            o[head] = marker::STRING;
+            put_short(&mut o[head + 1..], s);
+            Some(head + 3 + s.len())
+        }
+    }
 }
