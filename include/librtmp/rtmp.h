@@ -44,7 +44,7 @@ extern "C" {
 #define RTMP_FEATURE_HTTP  0x01   /* tunnelled over HTTP (rtmpt) */
 #define RTMP_FEATURE_ENC   0x02   /* RTMPE encryption */
 #define RTMP_FEATURE_SSL   0x04   /* TLS */
-#define RTMP_FEATURE_MFP   0x08   /* RTMFP (not implemented) */
+#define RTMP_FEATURE_MFP   0x08   /* RTMFP (a scheme name; no RTMFP transport) */
 #define RTMP_FEATURE_WRITE 0x10   /* publishing rather than playing */
 #define RTMP_FEATURE_HTTP2 0x20   /* server side of an HTTP tunnel */
 

@@ -1516,22 +1516,32 @@ unsafe fn find_in(
     }
 }
 
+/// Shared body of the two property searches: NULL checks, then a depth-first search.
+unsafe fn find_export(
+    func: &'static str,
+    obj: *mut AMFObject,
+    name: *const AVal,
+    p: *mut AMFObjectProperty,
+    prefix: bool,
+) -> c_int {
+    if name.is_null() || p.is_null() {
+        crate::rtmp_log!(log::ERROR, "{func}: called with a NULL pointer");
+        return 0;
+    }
+    // SAFETY: non-NULL pointers from the caller, per the C contract.
+    guard_ptr(func, obj, 0, || unsafe {
+        c_int::from(find_in(obj, &*name, p, prefix, 0))
+    })
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_FindFirstMatchingProperty(
     obj: *mut AMFObject,
     name: *const AVal,
     p: *mut AMFObjectProperty,
 ) -> c_int {
-    if name.is_null() || p.is_null() {
-        crate::rtmp_log!(
-            log::ERROR,
-            "RTMP_FindFirstMatchingProperty: called with a NULL pointer"
-        );
-        return 0;
-    }
-    guard_ptr("RTMP_FindFirstMatchingProperty", obj, 0, || unsafe {
-        c_int::from(find_in(obj, &*name, p, false, 0))
-    })
+    // SAFETY: forwarded caller pointers.
+    unsafe { find_export("RTMP_FindFirstMatchingProperty", obj, name, p, false) }
 }
 
 #[no_mangle]
@@ -1540,14 +1550,6 @@ pub unsafe extern "C" fn RTMP_FindPrefixProperty(
     name: *const AVal,
     p: *mut AMFObjectProperty,
 ) -> c_int {
-    if name.is_null() || p.is_null() {
-        crate::rtmp_log!(
-            log::ERROR,
-            "RTMP_FindPrefixProperty: called with a NULL pointer"
-        );
-        return 0;
-    }
-    guard_ptr("RTMP_FindPrefixProperty", obj, 0, || unsafe {
-        c_int::from(find_in(obj, &*name, p, true, 0))
-    })
+    // SAFETY: forwarded caller pointers.
+    unsafe { find_export("RTMP_FindPrefixProperty", obj, name, p, true) }
 }
