@@ -96,3 +96,22 @@ packet_hashes() {
         awk -F'|' -v map="$map" 'BEGIN { n = split(map, a, " "); for (i = 1; i <= n; i++) { split(a[i], kv, ","); t[kv[1]] = kv[2] } }
             { print t[$1] "|" $2 "|" $3 "|" $4 }'
 }
+
+# begin_scenarios NAME: installs what is missing, checks both libraries are there, makes the
+# work directory ($work, with $ref holding the system library) and the cleanup trap that stops
+# nginx and the background processes listed in $BG (KEEP=1 keeps $work).
+begin_scenarios() {
+    ensure_integration_deps
+    [ -f "$ours/librtmp.so.1" ] || die "no $ours/librtmp.so.1: run 'make lib'"
+    [ -n "$ref_lib" ] || die "the system librtmp (oracle) is missing: run 'make deps'"
+    work=$(mktemp -d "/tmp/rtmp-$1.XXXXXX")
+    ref="$work/ref"; make_ref_dir "$ref"
+    NGX_PID=""; BG=""
+    trap end_scenarios EXIT
+}
+
+end_scenarios() {
+    for p in $BG; do kill "$p" 2>/dev/null; done
+    stop_nginx
+    if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
+}

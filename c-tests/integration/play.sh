@@ -5,19 +5,7 @@
 # usage: c-tests/integration/play.sh   (after `make lib`)
 set -u
 . "$(dirname "$0")/lib.sh"
-ensure_integration_deps
-[ -f "$ours/librtmp.so.1" ] || die "no $ours/librtmp.so.1: run 'make lib'"
-[ -n "$ref_lib" ] || die "the system librtmp (oracle) is missing: run 'make deps'"
-
-work=$(mktemp -d /tmp/rtmp-play.XXXXXX)
-ref="$work/ref"; make_ref_dir "$ref"
-NGX_PID=""; BG=""
-cleanup() {
-    for p in $BG; do kill "$p" 2>/dev/null; done
-    stop_nginx
-    [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
+begin_scenarios play
 
 start_nginx "$work/ngx"
 vod="$work/ngx/vod"

@@ -12,19 +12,7 @@
 # usage: c-tests/integration/publish.sh   (after `make lib`)
 set -u
 . "$(dirname "$0")/lib.sh"
-ensure_integration_deps
-[ -f "$ours/librtmp.so.1" ] || die "no $ours/librtmp.so.1: run 'make lib'"
-[ -n "$ref_lib" ] || die "the system librtmp (oracle) is missing: run 'make deps'"
-
-work=$(mktemp -d /tmp/rtmp-publish.XXXXXX)
-ref="$work/ref"; make_ref_dir "$ref"
-NGX_PID=""; BG=""
-cleanup() {
-    for p in $BG; do kill "$p" 2>/dev/null; done
-    stop_nginx
-    [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
+begin_scenarios publish
 
 start_nginx "$work/ngx"
 clip="$work/clip.flv"
