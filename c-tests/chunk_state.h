@@ -1,10 +1,14 @@
-/* Frees the per-channel state and the method-call queue that the chunk layer keeps in a handle
+/* Helpers of the chunk-layer tests. free_chunk_state frees the per-channel state and the
+ * method-call queue that the chunk layer keeps in a handle
  * (both libraries allocate it with libc malloc). Tests of the chunk layer alone use it where a
  * full session would call RTMP_Close, which also closes the socket. */
 #ifndef LIBRTMP_RS_TEST_CHUNK_STATE_H
 #define LIBRTMP_RS_TEST_CHUNK_STATE_H
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <librtmp/rtmp.h>
 
@@ -31,6 +35,28 @@ static inline void free_chunk_state(RTMP *r)
     r->m_channelTimestamp = NULL;
     r->m_methodCalls = NULL;
     r->m_channelsAllocatedIn = r->m_channelsAllocatedOut = r->m_numCalls = 0;
+}
+
+/* A thread body that writes `buf` into one end of a socketpair, then shuts it for writing:
+ * the peer of what RTMP_ReadPacket reads in the chunk tests. */
+struct feeder {
+    int fd;
+    const uint8_t *buf;
+    size_t len;
+};
+
+static inline void *feed(void *arg)
+{
+    struct feeder *f = arg;
+    size_t off = 0;
+    while (off < f->len) {
+        ssize_t n = write(f->fd, f->buf + off, f->len - off);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    shutdown(f->fd, SHUT_WR);
+    return NULL;
 }
 
 #endif

@@ -84,25 +84,6 @@ static void build(void)
     payload(200, 15);
 }
 
-struct feeder {
-    int fd;
-    size_t len;
-};
-
-static void *feed(void *arg)
-{
-    struct feeder *f = arg;
-    size_t off = 0;
-    while (off < f->len) {
-        ssize_t n = write(f->fd, stream + off, f->len - off);
-        if (n <= 0)
-            break;
-        off += (size_t)n;
-    }
-    close(f->fd);
-    return NULL;
-}
-
 static uint32_t fnv(const char *p, uint32_t n)
 {
     uint32_t h = 2166136261u;
@@ -115,7 +96,7 @@ static void run(size_t len, int verbose)
 {
     int sv[2];
     socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-    struct feeder f = {sv[0], len};
+    struct feeder f = {sv[0], stream, len};
     pthread_t th;
     pthread_create(&th, NULL, feed, &f);
     RTMP *r = RTMP_Alloc();
@@ -160,6 +141,7 @@ static void run(size_t len, int verbose)
         }
     }
     pthread_join(th, NULL);
+    close(sv[0]);
     close(sv[1]);
     /* No RTMP_Close (not in this layer yet); EOF already closed the socket inside. */
     free_chunk_state(r);

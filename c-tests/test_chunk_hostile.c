@@ -41,26 +41,6 @@ static void log_reset(void)
     logbuf[0] = 0;
 }
 
-struct feeder {
-    int fd;
-    const uint8_t *buf;
-    size_t len;
-};
-
-static void *feed(void *arg)
-{
-    struct feeder *f = arg;
-    size_t off = 0;
-    while (off < f->len) {
-        ssize_t n = write(f->fd, f->buf + off, f->len - off);
-        if (n <= 0)
-            break;
-        off += (size_t)n;
-    }
-    shutdown(f->fd, SHUT_WR);
-    return NULL;
-}
-
 static void release(RTMP *r)
 {
     free_chunk_state(r);

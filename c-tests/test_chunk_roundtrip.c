@@ -508,26 +508,6 @@ static size_t gen_interleaved(struct out *o, uint64_t seed, int repeat_ext, int 
     return o->len;
 }
 
-struct feeder {
-    int fd;
-    const uint8_t *buf;
-    size_t len;
-};
-
-static void *feed(void *arg)
-{
-    struct feeder *f = arg;
-    size_t off = 0;
-    while (off < f->len) {
-        ssize_t n = write(f->fd, f->buf + off, f->len - off);
-        if (n <= 0)
-            break;
-        off += (size_t)n;
-    }
-    shutdown(f->fd, SHUT_WR);
-    return NULL;
-}
-
 static void interleaved(struct lib *rl, uint64_t seed, int repeat_ext, int aborts)
 {
     static uint8_t buf[8 << 20];

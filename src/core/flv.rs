@@ -273,23 +273,30 @@ mod tests {
         f
     }
 
-    fn parse_all(chunks: &[&[u8]]) -> Vec<(u8, u32, Vec<u8>)> {
+    type Tags = Vec<(u8, u32, Vec<u8>)>;
+
+    /// Feeds `piece` to `r`, collecting (type, timestamp, body) of the tags it completes.
+    fn collect(r: &mut TagReader, piece: &[u8], tags: &mut Tags) {
+        r.feed(piece, |e| -> Result<(), ()> {
+            match e {
+                Event::TagStart {
+                    tag_type,
+                    timestamp,
+                    ..
+                } => tags.push((tag_type, timestamp, vec![])),
+                Event::Body(b) => tags.last_mut().unwrap().2.extend_from_slice(b),
+                Event::TagEnd => {}
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    fn parse_all(chunks: &[&[u8]]) -> Tags {
         let mut r = TagReader::new();
-        let mut tags: Vec<(u8, u32, Vec<u8>)> = Vec::new();
+        let mut tags = Tags::new();
         for c in chunks {
-            r.feed(c, |e| -> Result<(), ()> {
-                match e {
-                    Event::TagStart {
-                        tag_type,
-                        timestamp,
-                        ..
-                    } => tags.push((tag_type, timestamp, vec![])),
-                    Event::Body(b) => tags.last_mut().unwrap().2.extend_from_slice(b),
-                    Event::TagEnd => {}
-                }
-                Ok(())
-            })
-            .unwrap();
+            collect(&mut r, c, &mut tags);
         }
         assert!(r.at_boundary());
         tags
@@ -330,23 +337,11 @@ mod tests {
         assert_eq!(whole.len(), 8);
         for cut in 0..f.len() {
             let mut r = TagReader::new();
-            let mut tags: Vec<(u8, u32, Vec<u8>)> = Vec::new();
+            let mut tags = Tags::new();
             for piece in [&f[..cut], &f[cut..]] {
                 let (st, hdr) = r.state();
                 r = TagReader::resume(st, hdr);
-                r.feed(piece, |e| -> Result<(), ()> {
-                    match e {
-                        Event::TagStart {
-                            tag_type,
-                            timestamp,
-                            ..
-                        } => tags.push((tag_type, timestamp, vec![])),
-                        Event::Body(b) => tags.last_mut().unwrap().2.extend_from_slice(b),
-                        Event::TagEnd => {}
-                    }
-                    Ok(())
-                })
-                .unwrap();
+                collect(&mut r, piece, &mut tags);
             }
             assert_eq!(tags, whole, "cut at {cut}");
         }
