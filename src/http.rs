@@ -282,7 +282,7 @@ mod tests {
                 }
                 // the second answer promises more than it sends
                 let head =
-                    format!("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nLast-Modified: D\r\n\r\n");
+                    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nLast-Modified: D\r\n\r\n".to_string();
                 c.write_all(head.as_bytes()).unwrap();
                 c.write_all(&b"hello"[..body_len]).unwrap();
             }

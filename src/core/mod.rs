@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod amf;
+pub mod auth;
 pub mod chunk;
 pub mod commands;
 pub mod flv;

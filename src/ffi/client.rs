@@ -15,6 +15,7 @@ use super::chunk;
 use super::packet::free_body;
 use super::types::*;
 use crate::core::amf::{Property, Value};
+use crate::core::auth;
 use crate::core::chunk as cc;
 use crate::core::commands as cmd;
 use crate::core::handshake as hs;
@@ -44,6 +45,9 @@ pub const PUBLISH_CHUNK_SIZE: c_int = 4096;
 
 pub(crate) const READ_HEADER: u8 = 0x01;
 pub(crate) const READ_SEEKING: u8 = 0x20;
+/// Ours, in a bit of `m_read.flags` librtmp leaves unused: RTMP_Read's resume found the server
+/// past the resume keyframe and restarted playback from 0 (see read.rs).
+pub(crate) const READ_REWOUND: u8 = 0x80;
 
 /// The bytes of an `AVal` (empty for NULL or a non-positive length).
 ///
@@ -97,6 +101,7 @@ pub unsafe fn close_session(r: *mut RTMP, reconnect: bool) {
     // consumer following librtmp's conventions) and is cleared right after.
     unsafe {
         let fd = (*r).m_sb.sb_socket;
+        let mut wake_fd = -1;
         if fd != -1 {
             let id = (*r).m_stream_id;
             let publishing = id > 0 && (*r).Link.protocol & RTMP_FEATURE_WRITE != 0;
@@ -116,8 +121,11 @@ pub unsafe fn close_session(r: *mut RTMP, reconnect: bool) {
                     // Everything written must reach the server before the socket goes away.
                     drain_before_close(fd, (*r).Link.timeout);
                 } else {
-                    // Wakes a read blocked in another thread (GStreamer closes to abort a read).
-                    libc::shutdown(fd, libc::SHUT_RDWR);
+                    // A read blocked in another thread (GStreamer closes to abort a read) is
+                    // woken by the shutdown at the end, once the handle is reset: it then finds
+                    // a closed handle and nothing left to free.
+                    wake_fd = fd;
+                    (*r).m_sb.sb_socket = -1;
                 }
             }
         }
@@ -147,18 +155,23 @@ pub unsafe fn close_session(r: *mut RTMP, reconnect: bool) {
         }
         if !reconnect {
             let link = &mut (*r).Link;
+            // librtmp clears the pointers and leaves the lengths as they were.
             if link.lFlags & RTMP_LF_FTCU != 0 {
                 libc::free(link.tcUrl.av_val as *mut c_void);
-                link.tcUrl = AVal::EMPTY;
+                link.tcUrl.av_val = std::ptr::null_mut();
                 link.lFlags &= !RTMP_LF_FTCU;
             }
             if link.lFlags & RTMP_LF_FAPU != 0 {
                 libc::free(link.app.av_val as *mut c_void);
-                link.app = AVal::EMPTY;
+                link.app.av_val = std::ptr::null_mut();
                 link.lFlags &= !RTMP_LF_FAPU;
             }
             libc::free(link.playpath0.av_val as *mut c_void);
             link.playpath0 = AVal::EMPTY;
+        }
+        if wake_fd != -1 {
+            libc::shutdown(wake_fd, libc::SHUT_RDWR);
+            libc::close(wake_fd);
         }
     }
 }
@@ -439,6 +452,17 @@ pub unsafe extern "C" fn RTMP_SendSeek(r: *mut RTMP, dTime: c_int) -> c_int {
         (*r).m_read.nResumeTS = 0;
         c_int::from(send_invoke(r, 8, cc::MEDIUM, 0, 0, &mut b, true))
     })
+}
+
+/// A `seek` that keeps `m_read.nResumeTS` (RTMP_Read's resume rewinds with it).
+pub(crate) unsafe fn send_seek_for_resume(r: *mut RTMP, ms: c_int) -> bool {
+    // SAFETY: caller passes a valid handle.
+    unsafe {
+        let txn = next_txn(r);
+        let mut b = cmd::call(b"seek", txn, &[Value::Number(f64::from(ms))]);
+        (*r).m_read.flags |= READ_SEEKING;
+        send_invoke(r, 8, cc::MEDIUM, 0, 0, &mut b, true)
+    }
 }
 
 #[no_mangle]
@@ -1006,6 +1030,14 @@ unsafe fn on_status(r: *mut RTMP, props: &[Property<'_>]) -> c_int {
                 (*r).m_bPlaying = 1;
                 drop_named(r, b"publish");
             }
+            b"NetStream.Play.Complete" | b"NetStream.Play.Stop"
+                if (*r).m_read.flags & (READ_REWOUND | READ_SEEKING)
+                    == READ_REWOUND | READ_SEEKING =>
+            {
+                // The end of the pass RTMP_Read's resume rewind interrupted (the seek is on
+                // its way): not the end of the stream.
+                crate::rtmp_log!(log::DEBUG, "{F}, {} before the resume seek", lossy(code));
+            }
             b"NetStream.Play.Complete"
             | b"NetStream.Play.Stop"
             | b"NetStream.Play.UnpublishNotify" => {
@@ -1094,6 +1126,9 @@ unsafe fn handle_invoke(r: *mut RTMP, body: &[u8]) -> c_int {
                 );
             }
             b"_onbwdone" => drop_named(r, b"_checkbw"),
+            b"_error" if (*r).Link.protocol & RTMP_FEATURE_WRITE != 0 => {
+                on_publish_error(r, &props, txn);
+            }
             b"_error" => {
                 crate::rtmp_log!(log::ERROR, "rtmp server sent error");
             }
@@ -1115,6 +1150,118 @@ unsafe fn handle_invoke(r: *mut RTMP, body: &[u8]) -> c_int {
             _ => {}
         }
         ret
+    }
+}
+
+/// Nested reconnects `_error` may start (a server that keeps challenging would otherwise make
+/// the client recurse forever; a successful login needs two).
+const MAX_AUTH_DEPTH: u32 = 4;
+
+thread_local! {
+    static AUTH_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// `_error` while publishing: a rejected `connect` may be a publisher-authentication challenge
+/// (`authmod=adobe` / `authmod=llnw`); then the token goes onto `app` and `tcUrl` and the
+/// client reconnects and runs `RTMP_ConnectStream` again, from inside this handler as librtmp.
+unsafe fn on_publish_error(r: *mut RTMP, props: &[Property<'_>], txn: f64) {
+    const F: &str = "HandleInvoke";
+    // SAFETY: caller passes a valid handle; Link strings are readable per the C contract.
+    unsafe {
+        let Some(i) = find_call(r, |_, num| f64::from(num) == txn) else {
+            crate::rtmp_log!(
+                log::DEBUG,
+                "{F}, received result id {txn:.6} without matching request"
+            );
+            return;
+        };
+        let invoked = take_call(r, i);
+        crate::rtmp_log!(
+            log::DEBUG,
+            "{F}, received error for method call <{}>",
+            lossy(&invoked)
+        );
+        if invoked != b"connect" {
+            return;
+        }
+        let description = match props.get(3).map(|p| &p.value) {
+            Some(o @ Value::Object(_)) => o.get("description").and_then(Value::as_str),
+            _ => None,
+        }
+        .unwrap_or(b"");
+        crate::rtmp_log!(log::DEBUG, "{F}, error description: {}", lossy(description));
+        let link = &(*r).Link;
+        let req = auth::Request {
+            description,
+            app: av(&link.app),
+            user: av(&link.pubUser),
+            password: av(&link.pubPasswd),
+        };
+        let token = match auth::respond(&req, &mut || libc::rand()) {
+            auth::Auth::NotAuth => return,
+            auth::Auth::Fail(m) => {
+                crate::rtmp_log!(log::ERROR, "PublisherAuth, {m}");
+                return;
+            }
+            auth::Auth::Token(t) => t,
+        };
+        let depth = AUTH_DEPTH.with(|d| d.get());
+        if depth >= MAX_AUTH_DEPTH {
+            crate::rtmp_log!(
+                log::ERROR,
+                "PublisherAuth, the server keeps asking for authentication, giving up"
+            );
+            return;
+        }
+        crate::rtmp_log!(log::DEBUG, "PublisherAuth, pubToken: {}", lossy(&token));
+        let link = &mut (*r).Link;
+        let new_app = owned_concat(av(&link.app), &token);
+        let new_tc = owned_concat(av(&link.tcUrl), &token);
+        if new_app.is_null() || new_tc.is_null() {
+            libc::free(new_app.cast());
+            libc::free(new_tc.cast());
+            crate::rtmp_log!(log::ERROR, "PublisherAuth, out of memory");
+            return;
+        }
+        if link.lFlags & RTMP_LF_FAPU != 0 {
+            libc::free(link.app.av_val.cast());
+        }
+        if link.lFlags & RTMP_LF_FTCU != 0 {
+            libc::free(link.tcUrl.av_val.cast());
+        }
+        link.app = AVal {
+            av_val: new_app,
+            av_len: link.app.av_len + token.len() as c_int,
+        };
+        link.tcUrl = AVal {
+            av_val: new_tc,
+            av_len: link.tcUrl.av_len + token.len() as c_int,
+        };
+        link.lFlags |= RTMP_LF_FAPU | RTMP_LF_FTCU;
+        crate::rtmp_log!(
+            log::DEBUG,
+            "PublisherAuth, new app: {} tcUrl: {}",
+            lossy(av(&link.app)),
+            lossy(av(&link.tcUrl))
+        );
+        close_session(r, true);
+        AUTH_DEPTH.with(|d| d.set(depth + 1));
+        let _ = RTMP_Connect(r, std::ptr::null_mut()) != 0 && connect_stream(r, 0);
+        AUTH_DEPTH.with(|d| d.set(depth));
+    }
+}
+
+/// `a` followed by `b` in a new NUL-terminated libc allocation (NULL when out of memory).
+unsafe fn owned_concat(a: &[u8], b: &[u8]) -> *mut c_char {
+    // SAFETY: the allocation holds both slices and the NUL.
+    unsafe {
+        let p = libc::malloc(a.len() + b.len() + 1) as *mut u8;
+        if !p.is_null() {
+            std::ptr::copy_nonoverlapping(a.as_ptr(), p, a.len());
+            std::ptr::copy_nonoverlapping(b.as_ptr(), p.add(a.len()), b.len());
+            *p.add(a.len() + b.len()) = 0;
+        }
+        p.cast()
     }
 }
 

@@ -8,8 +8,8 @@ use std::os::raw::{c_char, c_int, c_void};
 
 use super::boundary::guard_ptr;
 use super::client::{
-    body_of, next_media_packet, PT_AGGREGATE, PT_AUDIO, PT_INFO, PT_VIDEO, READ_HEADER,
-    READ_SEEKING,
+    body_of, next_media_packet, send_seek_for_resume, PT_AGGREGATE, PT_AUDIO, PT_INFO, PT_VIDEO,
+    READ_HEADER, READ_REWOUND, READ_SEEKING,
 };
 use super::packet::free_body;
 use super::types::*;
@@ -21,6 +21,9 @@ const READ_RESUME: u8 = 0x02;
 const READ_NO_IGNORE: u8 = 0x04;
 const READ_GOTKF: u8 = 0x08;
 const READ_GOTFLVK: u8 = 0x10;
+/// Ours, in a bit librtmp leaves unused: the server restarted the stream at the resume keyframe
+/// with absolute timestamps (nginx-rtmp does; FMS restarts at 0), so `nResumeTS` is not added.
+const READ_ABSOLUTE: u8 = 0x40;
 
 const STATUS_EOF: i8 = -1;
 const STATUS_ERROR: i8 = -2;
@@ -33,9 +36,31 @@ const MAX_IGNORED_FRAMES: u32 = 50;
 
 /// Outcome of reading one message: FLV bytes, nothing (ignored; read on), or a final status.
 enum One {
-    Bytes(Vec<u8>),
+    Bytes(Tag),
     Ignore,
     Status(i8),
+}
+
+/// The FLV bytes of one message. A plain tag is its header, the packet body from `skip` on
+/// (not copied until it goes to the caller) and the previous-tag-size field; an aggregate is
+/// rewritten into a buffer.
+enum Tag {
+    Plain {
+        head: [u8; flv::TAG_HEADER_LEN],
+        skip: usize,
+        prev: [u8; flv::PREV_SIZE_LEN],
+    },
+    Built(Vec<u8>),
+}
+
+impl Tag {
+    /// The bytes in order, given the packet body they were made from.
+    fn pieces<'a>(&'a self, body: &'a [u8]) -> [&'a [u8]; 3] {
+        match self {
+            Tag::Plain { head, skip, prev } => [&head[..], &body[*skip..], &prev[..]],
+            Tag::Built(v) => [&v[..], &[], &[]],
+        }
+    }
 }
 
 fn be24(b: &[u8]) -> u32 {
@@ -51,7 +76,42 @@ unsafe fn resume_checks(r: *mut RTMP, ty: u8, ts: u32, body: &[u8]) -> Result<us
     unsafe {
         let rd = &mut (*r).m_read;
         let mut skip = 0usize;
-        if ts == 0 {
+        let media = ty == PT_AUDIO || ty == PT_VIDEO;
+        if media && rd.flags & (READ_GOTKF | READ_REWOUND) == 0 && rd.nResumeTS > 0 {
+            if ts > rd.nResumeTS {
+                // Servers with absolute timestamps that seek to the next keyframe after the
+                // requested time (nginx-rtmp) never send the one the file ends with: play from
+                // the start again and skip to it.
+                crate::rtmp_log!(
+                    log::WARNING,
+                    "Resume: the server started at {ts} ms, after the resume keyframe at {} ms; playing from the start to find it",
+                    rd.nResumeTS
+                );
+                rd.flags |= READ_REWOUND;
+                if !send_seek_for_resume(r, 0) {
+                    return Err(One::Status(STATUS_ERROR));
+                }
+                return Err(One::Ignore);
+            }
+            if ts > 0 && ts < rd.nResumeTS {
+                // Absolute timestamps from before the keyframe (a server that cannot seek in
+                // this file starts at its beginning): skip to the keyframe.
+                crate::rtmp_log!(
+                    log::DEBUG,
+                    "Resume: the server started at {ts} ms, skipping to the keyframe at {} ms",
+                    rd.nResumeTS
+                );
+                rd.flags |= READ_REWOUND;
+            }
+        }
+        let rd = &mut (*r).m_read;
+        if rd.flags & (READ_REWOUND | READ_GOTKF) == READ_REWOUND && ts < rd.nResumeTS {
+            return Err(One::Ignore);
+        }
+        // The keyframe the previous download ended with comes at 0 from servers that restart
+        // the timestamps after a seek, at its own timestamp from those that do not.
+        let absolute = ts != 0 && ts == rd.nResumeTS && rd.flags & READ_GOTKF == 0;
+        if ts == 0 || absolute {
             if rd.nMetaHeaderSize > 0 && ty == PT_INFO {
                 if let Ok(props) = Property::decode_all(body) {
                     if props.first().and_then(|p| p.value.as_str()) == Some(b"onMetaData") {
@@ -67,9 +127,13 @@ unsafe fn resume_checks(r: *mut RTMP, ty: u8, ts: u32, body: &[u8]) -> Result<us
                 if ty == rd.initialFrameType && frame == body {
                     crate::rtmp_log!(log::DEBUG, "Checked keyframe successfully!");
                     rd.flags |= READ_GOTKF;
+                    if absolute {
+                        crate::rtmp_log!(log::DEBUG, "The server resumed with absolute timestamps");
+                        rd.flags |= READ_ABSOLUTE;
+                    }
                     return Err(One::Ignore);
                 }
-                if ty == PT_AGGREGATE {
+                if ty == PT_AGGREGATE && !absolute {
                     let mut pos = 0usize;
                     let mut last_ts = 0u32;
                     let mut stopped = false;
@@ -204,29 +268,41 @@ unsafe fn packet_bytes(r: *mut RTMP, p: &RTMPPacket) -> One {
                 Err(o) => return o,
             }
         }
-        let resume_ts = (*r).m_read.nResumeTS;
-        let mut out = Vec::with_capacity(body.len() + flv::TAG_HEADER_LEN + flv::PREV_SIZE_LEN);
-        let written_ts = match ty {
+        let resume_ts = if (*r).m_read.flags & READ_ABSOLUTE != 0 {
+            0
+        } else {
+            (*r).m_read.nResumeTS
+        };
+        let skip = body_of(p).len() - body.len();
+        let (tag, written_ts) = match ty {
             PT_AUDIO | PT_VIDEO | PT_INFO => {
                 let t = resume_ts.wrapping_add(ts);
-                flv::push_tag(&mut out, ty, t, body);
-                t
+                let size = body.len() as u32;
+                let tag = Tag::Plain {
+                    head: flv::tag_header(ty, size, t),
+                    skip,
+                    prev: (size + flv::TAG_HEADER_LEN as u32).to_be_bytes(),
+                };
+                (tag, t)
             }
-            PT_AGGREGATE => match flv::rewrite_aggregate(body, ts, resume_ts, &mut out) {
-                Ok(a) => {
-                    if a.appended_tag_size {
-                        crate::rtmp_log!(log::WARNING, "No tagSize found, appending!");
+            PT_AGGREGATE => {
+                let mut out = Vec::with_capacity(body.len() + flv::PREV_SIZE_LEN);
+                match flv::rewrite_aggregate(body, ts, resume_ts, &mut out) {
+                    Ok(a) => {
+                        if a.appended_tag_size {
+                            crate::rtmp_log!(log::WARNING, "No tagSize found, appending!");
+                        }
+                        (Tag::Built(out), a.last_timestamp)
                     }
-                    a.last_timestamp
+                    Err(flv::AggregateError::WrongDataSize(n)) => {
+                        crate::rtmp_log!(
+                            log::ERROR,
+                            "Wrong data size ({n}), stream corrupted, aborting!"
+                        );
+                        return One::Status(STATUS_ERROR);
+                    }
                 }
-                Err(flv::AggregateError::WrongDataSize(n)) => {
-                    crate::rtmp_log!(
-                        log::ERROR,
-                        "Wrong data size ({n}), stream corrupted, aborting!"
-                    );
-                    return One::Status(STATUS_ERROR);
-                }
-            },
+            }
             _ => return One::Ignore,
         };
         (*r).m_read.timestamp = if (*r).Link.lFlags & RTMP_LF_LIVE != 0 {
@@ -234,17 +310,18 @@ unsafe fn packet_bytes(r: *mut RTMP, p: &RTMPPacket) -> One {
         } else {
             written_ts
         };
-        One::Bytes(out)
+        One::Bytes(tag)
     }
 }
 
-/// Reads the next media message and turns it into FLV bytes.
-unsafe fn read_one(r: *mut RTMP) -> One {
-    // SAFETY: caller passes a valid handle; the packet body is ours until freed here.
+/// Reads the next media message into `p` and describes its FLV bytes; the caller frees the
+/// body (with `free_body`) once the bytes are used.
+unsafe fn read_one(r: *mut RTMP, p: &mut RTMPPacket) -> One {
+    // SAFETY: caller passes a valid handle.
     unsafe {
-        let mut p: RTMPPacket = std::mem::zeroed();
-        let got = next_media_packet(r, &mut p);
-        let out = match got {
+        free_body(p);
+        *p = std::mem::zeroed();
+        match next_media_packet(r, p) {
             0 => One::Status(STATUS_EOF),
             2 => {
                 crate::rtmp_log!(
@@ -253,33 +330,50 @@ unsafe fn read_one(r: *mut RTMP) -> One {
                 );
                 One::Status(STATUS_COMPLETE)
             }
-            _ => packet_bytes(r, &p),
-        };
-        free_body(&mut p);
-        out
+            _ => packet_bytes(r, p),
+        }
     }
 }
 
-/// Stores `bytes` as the pending output (`m_read.buf`), replacing nothing (the slot is empty).
-unsafe fn keep(r: *mut RTMP, bytes: &[u8]) -> bool {
-    if bytes.is_empty() {
+/// Above this the pending block is not kept for reuse once a much smaller one will do.
+const KEEP_CAPACITY: usize = 1 << 20;
+
+/// Stores `pieces` (in order) as the pending output (`m_read.buf`; the slot is empty). The
+/// block is a libc allocation that stays with the handle while empty and is reused when big
+/// enough (its capacity is `malloc_usable_size`), so a steady stream allocates nothing here.
+unsafe fn keep(r: *mut RTMP, pieces: &[&[u8]]) -> bool {
+    let need: usize = pieces.iter().map(|p| p.len()).sum();
+    if need == 0 {
         return true;
     }
-    // SAFETY: caller passes a valid handle; the new block holds `bytes`.
+    // SAFETY: caller passes a valid handle; m_read.buf is NULL or a libc block of ours.
     unsafe {
-        let b = libc::malloc(bytes.len()) as *mut c_char;
-        if b.is_null() {
-            crate::rtmp_log!(
-                log::ERROR,
-                "RTMP_Read, cannot allocate {} bytes",
-                bytes.len()
-            );
-            return false;
+        let rd = &mut (*r).m_read;
+        let mut b = rd.buf;
+        let cap = if b.is_null() {
+            0
+        } else {
+            libc::malloc_usable_size(b as *mut c_void)
+        };
+        if cap < need || (cap > KEEP_CAPACITY && need < cap / 4) {
+            libc::free(b as *mut c_void);
+            rd.buf = std::ptr::null_mut();
+            b = libc::malloc(need) as *mut c_char;
+            if b.is_null() {
+                rd.bufpos = std::ptr::null_mut();
+                rd.buflen = 0;
+                crate::rtmp_log!(log::ERROR, "RTMP_Read, cannot allocate {need} bytes");
+                return false;
+            }
         }
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), b as *mut u8, bytes.len());
-        (*r).m_read.buf = b;
-        (*r).m_read.bufpos = b;
-        (*r).m_read.buflen = bytes.len() as u32;
+        let mut at = b as *mut u8;
+        for p in pieces {
+            std::ptr::copy_nonoverlapping(p.as_ptr(), at, p.len());
+            at = at.add(p.len());
+        }
+        rd.buf = b;
+        rd.bufpos = b;
+        rd.buflen = need as u32;
     }
     true
 }
@@ -300,26 +394,33 @@ unsafe fn prologue(r: *mut RTMP) -> Result<(), i8> {
     // SAFETY: caller passes a valid handle.
     unsafe {
         let mut buf = flv::file_header(0).to_vec();
+        let mut p: RTMPPacket = std::mem::zeroed();
         // read_one updates m_read.timestamp through `r`.
-        loop {
+        let end = loop {
             if (*r).m_read.timestamp != 0 {
-                break;
+                break None;
             }
-            match read_one(r) {
-                One::Status(s) => return Err(s),
+            match read_one(r, &mut p) {
+                One::Status(s) => break Some(s),
                 One::Ignore => continue,
-                One::Bytes(b) => {
-                    let overflow = b.len() + 4 > HEADER_BUF - buf.len();
-                    buf.extend_from_slice(&b);
+                One::Bytes(t) => {
+                    let pieces = t.pieces(body_of(&p));
+                    let len: usize = pieces.iter().map(|x| x.len()).sum();
+                    let overflow = len + 4 > HEADER_BUF - buf.len();
+                    pieces.iter().for_each(|x| buf.extend_from_slice(x));
                     if overflow || (*r).m_read.dataType == 5 {
-                        break;
+                        break None;
                     }
                 }
             }
+        };
+        free_body(&mut p);
+        if let Some(s) = end {
+            return Err(s);
         }
         buf[4] = (*r).m_read.dataType;
         drop_pending(r);
-        if !keep(r, &buf) {
+        if !keep(r, &[&buf]) {
             return Err(STATUS_ERROR);
         }
         Ok(())
@@ -365,35 +466,38 @@ unsafe fn read(r: *mut RTMP, buf: *mut c_char, size: c_int) -> c_int {
             let n = ((*r).m_read.buflen as usize).min(out.len());
             std::ptr::copy_nonoverlapping((*r).m_read.bufpos as *const u8, out.as_mut_ptr(), n);
             (*r).m_read.buflen -= n as u32;
-            if (*r).m_read.buflen == 0 {
-                drop_pending(r);
-            } else {
-                (*r).m_read.bufpos = (*r).m_read.bufpos.add(n);
-            }
+            (*r).m_read.bufpos = (*r).m_read.bufpos.add(n);
             total = n;
         }
         if total < out.len() {
+            let mut p: RTMPPacket = std::mem::zeroed();
             loop {
-                match read_one(r) {
+                match read_one(r, &mut p) {
                     One::Ignore => continue,
                     One::Status(s) => {
                         (*r).m_read.status = s;
                         break;
                     }
-                    One::Bytes(b) => {
-                        let n = b.len().min(out.len() - total);
-                        out[total..total + n].copy_from_slice(&b[..n]);
-                        total += n;
-                        // A close inside the read may have cleared the pending slot; it is
-                        // empty here either way.
-                        drop_pending(r);
-                        if !keep(r, &b[n..]) {
+                    One::Bytes(t) => {
+                        // Straight into the caller's buffer; what does not fit is kept.
+                        let mut rest: [&[u8]; 3] = [&[]; 3];
+                        for (i, piece) in t.pieces(body_of(&p)).into_iter().enumerate() {
+                            let n = piece.len().min(out.len() - total);
+                            out[total..total + n].copy_from_slice(&piece[..n]);
+                            total += n;
+                            rest[i] = &piece[n..];
+                        }
+                        // The slot is empty here (drained above, or cleared by a close
+                        // inside the read).
+                        (*r).m_read.buflen = 0;
+                        if !keep(r, &rest) {
                             (*r).m_read.status = STATUS_ERROR;
                         }
                         break;
                     }
                 }
             }
+            free_body(&mut p);
         }
         total as c_int
     }
