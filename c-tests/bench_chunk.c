@@ -25,20 +25,7 @@
 #include <librtmp/log.h>
 #include <librtmp/rtmp.h>
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double thread_cpu(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_THREAD, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-}
+#include "bench_common.h"
 
 static void *sink(void *arg)
 {
@@ -107,7 +94,7 @@ static int bench_send(const char *mode, int chunk)
     memset(mem, 0x5a, sizeof mem);
     int n = nmsgs(mode);
     double bytes = 0;
-    double t0 = now(), c0 = thread_cpu();
+    double t0 = now(), c0 = cpu_seconds(RUSAGE_THREAD);
     for (int i = 0; i < n; i++) {
         RTMPPacket p;
         memset(&p, 0, sizeof p);
@@ -124,7 +111,7 @@ static int bench_send(const char *mode, int chunk)
         }
         bytes += p.m_nBodySize;
     }
-    double wall = now() - t0, cpu = thread_cpu() - c0;
+    double wall = now() - t0, cpu = cpu_seconds(RUSAGE_THREAD) - c0;
     shutdown(c, SHUT_WR);
     pthread_join(th, NULL);
     close(c);
@@ -199,7 +186,7 @@ static int bench_read(int chunk)
     memset(&p, 0, sizeof p);
     double bytes = 0;
     int got = 0;
-    double t0 = now(), c0 = thread_cpu();
+    double t0 = now(), c0 = cpu_seconds(RUSAGE_THREAD);
     while (got < n) {
         if (!RTMP_ReadPacket(r, &p)) {
             fprintf(stderr, "read failed after %d\n", got);
@@ -211,7 +198,7 @@ static int bench_read(int chunk)
             RTMPPacket_Free(&p);
         }
     }
-    double wall = now() - t0, cpu = thread_cpu() - c0;
+    double wall = now() - t0, cpu = cpu_seconds(RUSAGE_THREAD) - c0;
     pthread_join(th, NULL);
     report("read", chunk, bytes, wall, cpu, n);
     return 0;

@@ -43,6 +43,14 @@ echo "   nginx-rtmp on 127.0.0.1:$PORT (pid $NGX_PID), clip: $(stat -c %s "$dwor
 LD_LIBRARY_PATH="$lib" rtmpdump -q -r "rtmp://127.0.0.1:$PORT/vod/clip.flv" -o "$dwork/vod.flv" || true
 echo "   rtmpdump (our library) downloaded $(stat -c %s "$dwork/vod.flv") bytes of the VOD clip:" \
      "$(ffprobe -v error -count_packets -show_entries stream=codec_type,nb_read_packets -of csv=p=0 "$dwork/vod.flv" | tr '\n' ' ')"
+# live: rtmpdump (our library) subscribes, ffmpeg publishes the clip into nginx in real time
+LD_LIBRARY_PATH="$lib" timeout 30 rtmpdump -q -v -r "rtmp://127.0.0.1:$PORT/live/demo" -o "$dwork/live.flv" &
+sub=$!
+sleep 1
+ffmpeg -nostdin -loglevel error -re -i "$dwork/ngx/vod/clip.flv" -c copy -f flv "rtmp://127.0.0.1:$PORT/live/demo"
+wait "$sub" || true
+echo "   ffmpeg published the clip live; rtmpdump (our library) played back $(stat -c %s "$dwork/live.flv") bytes:" \
+     "$(ffprobe -v error -count_packets -show_entries stream=codec_type,nb_read_packets -of csv=p=0 "$dwork/live.flv" | tr '\n' ' ')"
 # publish with curl -T (Debian's curl, librtmp inside) into ffmpeg acting as the RTMP server
 lport=$(free_port)
 ffmpeg -nostdin -loglevel error -y -listen 1 -i "rtmp://127.0.0.1:$lport/app/demo" -c copy "$dwork/published.flv" 2> "$dwork/ffmpeg-listen.log" &

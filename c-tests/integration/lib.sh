@@ -25,7 +25,9 @@ free_port() {
     /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# start_nginx DIR: writes DIR/nginx.conf (vod root DIR/vod), starts nginx, sets $NGX_PID, $PORT.
+# start_nginx DIR [SERVER-DIRECTIVES [RTMP-DIRECTIVES]]: writes DIR/nginx.conf (vod root DIR/vod;
+# the optional directives go into the rtmp server / rtmp blocks), starts nginx, sets $NGX_PID,
+# $PORT.
 start_nginx() {
     ngx=$1
     mkdir -p "$ngx/logs" "$ngx/tmp" "$ngx/vod"
@@ -41,7 +43,7 @@ worker_processes 1;
 pid $ngx/nginx.pid;
 error_log $ngx/logs/error.log info;
 events { worker_connections 64; }
-rtmp { server { listen 127.0.0.1:$PORT; chunk_size 4096;
+rtmp { ${3:-} server { listen 127.0.0.1:$PORT; chunk_size 4096; ${2:-}
   application live { live on; record off; }
   application vod { play $ngx/vod; } } }
 http { access_log $ngx/logs/access.log; client_body_temp_path $ngx/tmp;
@@ -72,6 +74,20 @@ make_clip() {
     # shellcheck disable=SC2086
     ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i testsrc=size=320x240:rate=25 \
         -f lavfi -i sine=frequency=440:sample_rate=44100 -t "$2" $vc $ac -f flv "$1" \
+        || die "ffmpeg could not make $1"
+}
+
+# make_lossless_clip OUT SIZE GOP: 10 s of lossless H.264 (testsrc2 at SIZE, 25 fps, a keyframe
+# every GOP frames) + AAC, FLV (FLV1/MP3 at high quality when libx264 is missing).
+make_lossless_clip() {
+    if ffmpeg -hide_banner -encoders 2>/dev/null | grep -q libx264; then
+        vc="-c:v libx264 -preset ultrafast -qp 0 -g $3 -pix_fmt yuv420p"; ac="-c:a aac -b:a 128k"
+    else
+        vc="-c:v flv1 -q:v 1 -g $3"; ac="-c:a libmp3lame -b:a 128k"
+    fi
+    # shellcheck disable=SC2086
+    ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "testsrc2=size=$2:rate=25" \
+        -f lavfi -i sine=frequency=440:sample_rate=44100 -t 10 $vc $ac -f flv "$1" \
         || die "ffmpeg could not make $1"
 }
 

@@ -18,16 +18,8 @@ start_nginx "$work/ngx"
 clip="$work/clip.flv"
 # 10 s, 250 video frames, ~5 MB (lossless H.264): big enough that the server acknowledges while
 # the client publishes, so an unread Acknowledgement is in the client's receive queue when it
-# closes (the shape that makes librtmp 2.4 lose the tail). FLV1/MP3 when libx264 is missing.
-if ffmpeg -hide_banner -encoders 2>/dev/null | grep -q libx264; then
-    vc="-c:v libx264 -preset ultrafast -qp 0 -g 25 -pix_fmt yuv420p"; ac="-c:a aac"
-else
-    vc="-c:v flv1 -q:v 1 -g 25"; ac="-c:a libmp3lame"
-fi
-# shellcheck disable=SC2086
-ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=640x360:rate=25 \
-    -f lavfi -i sine=frequency=440:sample_rate=44100 -t 10 $vc $ac -f flv "$clip" \
-    || die "ffmpeg could not make $clip"
+# closes (the shape that makes librtmp 2.4 lose the tail).
+make_lossless_clip "$clip" 640x360 25
 fail=0
 rows=()
 
@@ -67,40 +59,50 @@ row() {
 
 url="rtmp://127.0.0.1:$PORT"
 
-# 1. curl -T into nginx-rtmp; ffmpeg subscribes first and records what nginx relays
-for side in ours ref; do
-    lib=$ours; [ $side = ref ] && lib=$ref
-    ffmpeg -nostdin -hide_banner -loglevel error -rw_timeout 5000000 -i "$url/live/x$side" \
-        -c copy -f flv -y "$work/ngx.$side.flv" > "$work/ngxrec.$side.log" 2>&1 &
+# via_nginx TAG SIDE COMMAND...: ffmpeg subscribes to live/TAG<side> and records $work/TAG.SIDE.flv
+# while COMMAND (run on the side's library; the word @URL stands for the stream's URL) publishes
+# into nginx-rtmp; its exit code goes to $work/TAG.SIDE.rc.
+via_nginx() {
+    local tag=$1 side=$2 lib=$ours rec a args=()
+    shift 2
+    [ "$side" = ref ] && lib=$ref
+    ffmpeg -nostdin -hide_banner -loglevel error -rw_timeout 5000000 -i "$url/live/$tag$side" \
+        -c copy -f flv -y "$work/$tag.$side.flv" > "$work/${tag}rec.$side.log" 2>&1 &
     rec=$!; BG="$BG $rec"
     sleep 1
-    # paced (~3x real time): unpaced, nginx drops inter frames for a subscriber whose queue is
-    # full (its live relay, whichever library publishes); the unpaced case is scenario 2
-    LD_LIBRARY_PATH=$lib timeout 60 curl -s -S --limit-rate 1500k -T "$clip" "$url/live/x$side" \
-        > "$work/ngx.$side.log" 2>&1
-    echo $? > "$work/ngx.$side.rc"
+    for a in "$@"; do args+=("${a//@URL/$url/live/$tag$side}"); done
+    LD_LIBRARY_PATH=$lib timeout 60 "${args[@]}" > "$work/$tag.$side.log" 2>&1
+    echo $? > "$work/$tag.$side.rc"
     # the recorder stops on its own when the publisher goes (nginx ends the stream)
     for _ in $(seq 150); do kill -0 "$rec" 2>/dev/null || break; sleep 0.1; done
     kill -INT "$rec" 2>/dev/null; wait "$rec" 2>/dev/null
+}
+
+# 1. curl -T into nginx-rtmp, paced (~3x real time): unpaced, nginx drops inter frames for a
+#    subscriber whose queue is full (its live relay, whichever library publishes); the unpaced
+#    case is scenario 2
+for side in ours ref; do
+    via_nginx ngx "$side" curl -s -S --limit-rate 1500k -T "$clip" @URL
 done
 row "curl -T -> nginx-rtmp (live)" "$work/ngx.ours.flv" "$(cat "$work/ngx.ours.rc")" \
     "$work/ngx.ref.flv" "$(cat "$work/ngx.ref.rc")"
 
 # 2./3. curl -T into ffmpeg -listen 1, unpaced
 listening() { grep -q "$(printf ':%04X 00000000:0000 0A' "$1")" /proc/net/tcp; }
-listen_run() { # SIDE LIBDIR PRELOAD
-    local side=$1 lib=$2 pre=$3 lport lpid
+listen_run() { # SIDE LIBDIR PRELOAD [CLIP [FFMPEG-INPUT-FLAGS]]
+    local side=$1 lib=$2 pre=$3 src=${4:-$clip} lport lpid
     lport=$(free_port)
-    ffmpeg -nostdin -hide_banner -loglevel error -listen 1 -i "rtmp://127.0.0.1:$lport/app/x" \
+    # shellcheck disable=SC2086
+    ffmpeg -nostdin -hide_banner -loglevel error ${5:-} -listen 1 -i "rtmp://127.0.0.1:$lport/app/x" \
         -c copy -f flv -y "$work/lis.$side.flv" > "$work/lis.$side.ffmpeg.log" 2>&1 &
     lpid=$!; BG="$BG $lpid"
     # wait for the listening socket without connecting (ffmpeg -listen 1 serves one client)
     for _ in $(seq 50); do listening "$lport" && break; sleep 0.1; done
     if [ -n "$pre" ]; then
-        LD_PRELOAD=$pre timeout 60 curl -s -S -T "$clip" "rtmp://127.0.0.1:$lport/app/x" \
+        LD_PRELOAD=$pre timeout 60 curl -s -S -T "$src" "rtmp://127.0.0.1:$lport/app/x" \
             > "$work/lis.$side.log" 2>&1
     else
-        LD_LIBRARY_PATH=$lib timeout 60 curl -s -S -T "$clip" "rtmp://127.0.0.1:$lport/app/x" \
+        LD_LIBRARY_PATH=$lib timeout 60 curl -s -S -T "$src" "rtmp://127.0.0.1:$lport/app/x" \
             > "$work/lis.$side.log" 2>&1
     fi
     echo $? > "$work/lis.$side.rc"
@@ -114,6 +116,54 @@ row "curl -T -> ffmpeg -listen" "$work/lis.ours.flv" "$(cat "$work/lis.ours.rc")
     "$work/lis.ref.flv" "$(cat "$work/lis.ref.rc")"
 row "  same, LD_PRELOAD ours" "$work/lis.pre.flv" "$(cat "$work/lis.pre.rc")" \
     "$work/lis.ref.flv" "$(cat "$work/lis.ref.rc")"
+
+# 4. python3-librtmp publisher (cffi: RTMP_Write through its stream object) into nginx-rtmp,
+#    paced like scenario 1, while ffmpeg plays the stream back and records it
+cat > "$work/pub.py" <<'PY'
+import sys, time, librtmp
+c = librtmp.RTMP(sys.argv[1], live=True, timeout=10)
+c.connect()
+s = c.create_stream(writeable=True)
+with open(sys.argv[2], "rb") as f:
+    while True:
+        d = f.read(65536)
+        if not d:
+            break
+        s.write(d)
+        time.sleep(0.04)
+s.close()
+c.close()
+PY
+for side in ours ref; do
+    via_nginx py "$side" /usr/bin/python3 "$work/pub.py" @URL "$clip"
+done
+row "python3-librtmp -> nginx" "$work/py.ours.flv" "$(cat "$work/py.ours.rc")" \
+    "$work/py.ref.flv" "$(cat "$work/py.ref.rc")"
+
+# 5. timestamps past 0xFFFFFF ms (4h39m, extended timestamps on the wire): a 4 s clip whose
+#    timestamps start at 16777000 ms, curl -T into ffmpeg -listen keeping the timestamps
+#    (-copyts); every packet must arrive with the source's payload *and* timestamp.
+ffmpeg -nostdin -hide_banner -loglevel error -y -i "$clip" -t 4 -c copy -output_ts_offset 16777 \
+    -f flv "$work/late.flv" || die "ffmpeg late clip"
+packet_hashes "$work/late.flv" | sort -s -t'|' -k1,1 > "$work/late.src"
+for side in ours ref; do
+    lib=$ours; [ $side = ref ] && lib=$ref
+    listen_run "late$side" "$lib" "" "$work/late.flv" "-copyts"
+done
+late_row() {
+    local f=$1 n
+    [ -s "$f" ] || { echo "0 packets"; return; }
+    packet_hashes "$f" | sort -s -t'|' -k1,1 > "$f.got"
+    n=$(wc -l < "$f.got")
+    if cmp -s "$f.got" "$work/late.src"; then echo "$n packets, pts from $(cut -d'|' -f2 "$f.got" | sort -n | head -n 1) ms: identical"
+    else echo "$n packets: $(diff "$f.got" "$work/late.src" | grep -c '^[<>]') lines differ"; fi
+}
+lo=$(late_row "$work/lis.lateours.flv"); lr=$(late_row "$work/lis.lateref.flv")
+v=PASS
+case "$lo" in *identical) ;; *) v=FAIL; fail=1;; esac
+[ "$(cat "$work/lis.lateours.rc")" = 0 ] || { v=FAIL; fail=1; }
+rows+=("$(printf '%-30s %-4s | ours rc=%s %s | system rc=%s %s' "timestamps > 0xFFFFFF" "$v" \
+    "$(cat "$work/lis.lateours.rc")" "$lo" "$(cat "$work/lis.lateref.rc")" "$lr")")
 
 printf '%s\n' "${rows[@]}"
 [ $fail -eq 0 ] && echo "integration publish: all passed" || echo "integration publish: FAILED"
