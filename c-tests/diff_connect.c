@@ -220,6 +220,14 @@ static const struct {
 };
 #define FIRST_AUTH 4
 #define LAST_AUTH 15
+#define IS_AUTH(w) ((w) >= FIRST_AUTH && (w) <= LAST_AUTH)
+/* RTMP_Read resume (rtmpdump -e, the file ends with the keyframe at 5000 ms): a server that
+ * restarts the timestamps at 0 (FMS; compared with librtmp) and one that keeps them absolute
+ * (nginx-rtmp; librtmp fails there, checked on our side only). */
+#define RESUME_REL 16
+#define RESUME_ABS 17
+#define RESUME_TS 5000
+#define LAST_SCENARIO 17
 
 static void error_reply(double txn, const char *desc)
 {
@@ -235,7 +243,7 @@ static void error_reply(double txn, const char *desc)
 
 static void on_command(const char *name, double txn)
 {
-    if (!strcmp(name, "connect") && scenario >= FIRST_AUTH && auth_case[scenario].desc[conn_index]) {
+    if (!strcmp(name, "connect") && IS_AUTH(scenario) && auth_case[scenario].desc[conn_index]) {
         error_reply(txn, auth_case[scenario].desc[conn_index]);
     } else if (!strcmp(name, "connect")) {
         Buf o = { .n = 0 };
@@ -266,6 +274,19 @@ static void on_command(const char *name, double txn)
     } else if (!strcmp(name, "play")) {
         if (scenario == 2) {
             status(1, "NetStream.Play.StreamNotFound");
+            return;
+        }
+        if (scenario == RESUME_REL || scenario == RESUME_ABS) {
+            uint32_t t0 = scenario == RESUME_ABS ? RESUME_TS : 0;
+            ctrl(0, 1);
+            status(1, "NetStream.Play.Start");
+            metadata();
+            media(9, t0, 60, 0x17); /* the keyframe the file ends with */
+            media(8, t0, 20, 0xaf);
+            media(9, t0 + 40, 300, 0x27);
+            media(8, t0 + 46, 200, 0xaf);
+            media(9, t0 + 80, 333, 0x17);
+            status(1, "NetStream.Play.Stop");
             return;
         }
         ctrl(0, 1);
@@ -382,7 +403,7 @@ static void serve(int lfd)
         mask_port(st[cs].body, st[cs].len);
         char *hx = malloc(2 * st[cs].len + 1);
         /* publishing, our library announces chunk size 4096 (docs/compat.md); not shown */
-        if (!(scenario >= FIRST_AUTH && st[cs].type == 0x01))
+        if (!(IS_AUTH(scenario) && st[cs].type == 0x01))
         printf("S: msg csid=%d fmt=%d type=0x%02x ts=%u sid=%u len=%u %s\n", cs, st[cs].fmt,
                st[cs].type, st[cs].ts, st[cs].sid, st[cs].len,
                hex_of(st[cs].body, st[cs].len, hx));
@@ -444,11 +465,17 @@ static void dump_flv(const char *what, const unsigned char *b, size_t n)
 
 static void run(int which)
 {
-    const char *ours_only = which >= FIRST_AUTH ? auth_case[which].ours_only_app : NULL;
+    const char *ours_only = IS_AUTH(which) ? auth_case[which].ours_only_app : NULL;
     if (ours_only) {
         printf("(checked on our side only: librtmp 2.4 sends stack bytes in this token)\n");
         if (on_reference())
             return;
+    }
+    if (which == RESUME_ABS) {
+        printf("(checked on our side only: librtmp 2.4 cannot resume against absolute timestamps)\n");
+        if (on_reference())
+            return;
+        ours_only = "";
     }
     int port;
     int lfd = listen_any(&port);
@@ -460,7 +487,7 @@ static void run(int which)
             _exit(9);
         scenario = which;
         srv_port = port;
-        int conns = which >= FIRST_AUTH ? auth_case[which].conns : 1;
+        int conns = IS_AUTH(which) ? auth_case[which].conns : 1;
         for (conn_index = 0; conn_index < conns; conn_index++) {
             struct pollfd pl = { lfd, POLLIN, 0 };
             if (poll(&pl, 1, which == 6 ? 1000 : 8000) <= 0) {
@@ -517,7 +544,56 @@ static void run(int which)
         char b[64];
         int k = RTMP_Read(r, b, sizeof b);
         OUT("C: Read %d status=%d\n", k, r->m_read.status);
-    } else if (which >= FIRST_AUTH) {
+    } else if (which == RESUME_REL || which == RESUME_ABS) {
+        uint32_t t0 = which == RESUME_ABS ? RESUME_TS : 0;
+        static char kf[60];
+        for (int i = 0; i < 60; i++)
+            kf[i] = (char)(i * 7 + t0 + 9);
+        kf[0] = 0x17;
+        snprintf(url, sizeof url, "rtmp://127.0.0.1:%d/vod/clip.flv timeout=5", port);
+        OUT("C: SetupURL %d\n", RTMP_SetupURL(r, url));
+        /* what rtmpdump -e sets from the partial file */
+        r->m_read.flags |= RTMP_READ_RESUME;
+        r->m_read.timestamp = RESUME_TS;
+        r->m_read.nResumeTS = RESUME_TS;
+        r->m_read.initialFrame = kf;
+        r->m_read.nInitialFrameSize = sizeof kf;
+        r->m_read.initialFrameType = 9;
+        if (ours_only)
+            RTMP_LogSetLevel(RTMP_LOGCRIT);
+        OUT("C: Connect %d\n", RTMP_Connect(r, NULL));
+        ok = RTMP_ConnectStream(r, RESUME_TS);
+        OUT("C: ConnectStream %d playing=%d\n", ok, r->m_bPlaying);
+        static unsigned char flv[8192];
+        size_t n = 0;
+        int k;
+        while (n < sizeof flv - 100 && (k = RTMP_Read(r, (char *)flv + n, 100)) > 0)
+            n += (size_t)k;
+        OUT("C: last Read %d status=%d timestamp=%u\n", k, r->m_read.status, r->m_read.timestamp);
+        dump_flv("FLV", flv, n);
+        RTMP_LogSetLevel(RTMP_LOGERROR);
+        if (ours_only) {
+            /* the tags after the keyframe, at their own (absolute) timestamps */
+            static const struct { int type; uint32_t ts; int len, first; } want[] = {
+                { 8, RESUME_TS, 20, 0xaf }, { 9, RESUME_TS + 40, 300, 0x27 },
+                { 8, RESUME_TS + 46, 200, 0xaf }, { 9, RESUME_TS + 80, 333, 0x17 },
+            };
+            size_t at = 0;
+            for (size_t t = 0; t < sizeof want / sizeof want[0]; t++) {
+                int len = want[t].len;
+                int good = at + 11 + (size_t)len + 4 <= n && flv[at] == want[t].type &&
+                           (flv[at + 1] << 16 | flv[at + 2] << 8 | flv[at + 3]) == len &&
+                           ((uint32_t)flv[at + 7] << 24 | (uint32_t)flv[at + 4] << 16 |
+                            (uint32_t)flv[at + 5] << 8 | flv[at + 6]) == want[t].ts;
+                for (int i = 0; good && i < len; i++)
+                    good = flv[at + 11 + (size_t)i] ==
+                           (unsigned char)(i ? (uint32_t)(i * 7 + want[t].type) + want[t].ts : (uint32_t)want[t].first);
+                CHECK(good, "resume (absolute): tag %zu differs", t);
+                at += 11 + (size_t)len + 4;
+            }
+            CHECK(at == n, "resume (absolute): %zu bytes, expected %zu", n, at);
+        }
+    } else if (IS_AUTH(which)) {
         /* a publisher (curl -T, librtmp-based encoders) meeting publisher authentication */
         snprintf(url, sizeof url, "rtmp://127.0.0.1:%d/live/cam %s timeout=5", port,
                  auth_case[which].url_extra);
@@ -573,8 +649,9 @@ static void run(int which)
     waitpid(pid, &st, 0);
     fflush(stdout);
     if (ours_only) {
-        /* connections: 3 for a login, 5 when giving up (the first + 4 nested reconnects) */
-        int want = *ours_only ? 3 : 5;
+        /* connections: 3 for a login, 5 when giving up (the first + 4 nested reconnects), 1 for
+         * the resume */
+        int want = which == RESUME_ABS ? 1 : *ours_only ? 3 : 5;
         CHECK(WIFEXITED(st) && WEXITSTATUS(st) == want, "scenario %d: server saw %d connections",
               which, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
         return;
@@ -620,7 +697,7 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     props();
-    for (int i = 1; i <= LAST_AUTH; i++) {
+    for (int i = 1; i <= LAST_SCENARIO; i++) {
         printf("== scenario %d\n", i);
         run(i);
     }

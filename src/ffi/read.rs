@@ -105,7 +105,9 @@ unsafe fn resume_checks(r: *mut RTMP, ty: u8, ts: u32, body: &[u8]) -> Result<us
             }
         }
         let rd = &mut (*r).m_read;
-        if rd.flags & (READ_REWOUND | READ_GOTKF) == READ_REWOUND && ts < rd.nResumeTS {
+        // (Timestamp 0 still goes through librtmp's checks: a server that restarts at 0 sends
+        // the keyframe there.)
+        if rd.flags & (READ_REWOUND | READ_GOTKF) == READ_REWOUND && ts != 0 && ts < rd.nResumeTS {
             return Err(One::Ignore);
         }
         // The keyframe the previous download ended with comes at 0 from servers that restart
