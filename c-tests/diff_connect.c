@@ -245,6 +245,7 @@ static void on_command(const char *name, double txn)
 {
     if (!strcmp(name, "connect") && IS_AUTH(scenario) && auth_case[scenario].desc[conn_index]) {
         error_reply(txn, auth_case[scenario].desc[conn_index]);
+        shutdown(srv_fd, SHUT_WR); /* a rejecting server hangs up */
     } else if (!strcmp(name, "connect")) {
         Buf o = { .n = 0 };
         put32(&o, 2500000);
