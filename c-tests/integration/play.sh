@@ -165,7 +165,7 @@ if [ "$n" -eq 0 ] || ! cmp -s -n "$n" "$work/curl.ours.flv" "$work/vod.ours.flv"
 rows+=("$(printf '%-22s %-4s ours %8s %s rc=%s | system %8s %s rc=%s (information; ours = rtmpdump output)' \
     "curl rtmp://" "$verdict" "$(sz "$work/curl.ours.flv")" "$(h "$work/curl.ours.flv")" "$crc" \
     "$(sz "$work/curl.ref.flv")" "$(h "$work/curl.ref.flv")" "$(cat "$work/curl.ref.rc")")")
-# the same through LD_PRELOAD (curl keeps its own link to the system library)
+# the same with our library preloaded (its SONAME satisfies curl's librtmp.so.1 dependency)
 LD_PRELOAD="$ours/librtmp.so.1" timeout 60 curl -s -m 15 -o "$work/curlp.ours.flv" "$url/vod/clip.flv"
 crc=$?
 verdict=PASS
