@@ -401,15 +401,21 @@ static int s_close_after_c0c1(int fd)
     return srv_finish(fd, FIN_CLOSE);
 }
 
-static int s_partial_s0s1(int fd)
+/* Reads C0+C1, sends S0 and the first `n` bytes of S1, then ends as `how` says. */
+static int srv_partial_s1(int fd, size_t n, int how)
 {
-    unsigned char c01[1 + SIG], s[1 + 700];
+    unsigned char c01[1 + SIG], s[1 + SIG];
     if (!srv_read(fd, c01, sizeof c01))
         return 1;
     s[0] = 3;
-    fill_random(s + 1, sizeof s - 1);
-    srv_write(fd, s, sizeof s);
-    return srv_finish(fd, FIN_CLOSE);
+    fill_random(s + 1, n);
+    srv_write(fd, s, 1 + n);
+    return srv_finish(fd, how);
+}
+
+static int s_partial_s0s1(int fd)
+{
+    return srv_partial_s1(fd, 700, FIN_CLOSE);
 }
 
 static int s_partial_s2(int fd)
@@ -431,13 +437,7 @@ static int s_silent(int fd)
 
 static int s_stall_in_s1(int fd)
 {
-    unsigned char c01[1 + SIG], s[1 + 100];
-    if (!srv_read(fd, c01, sizeof c01))
-        return 1;
-    s[0] = 3;
-    fill_random(s + 1, sizeof s - 1);
-    srv_write(fd, s, sizeof s);
-    return srv_finish(fd, FIN_SILENT);
+    return srv_partial_s1(fd, 100, FIN_SILENT);
 }
 
 static int s_garbage_handshake(int fd)

@@ -13,6 +13,7 @@ use std::ptr::addr_of_mut;
 use super::boundary::guard_ptr;
 use super::chunk;
 use super::packet::free_body;
+use super::setup::malloc_bytes;
 use super::types::*;
 use crate::core::amf::{Property, Value};
 use crate::core::auth;
@@ -446,16 +447,14 @@ pub unsafe extern "C" fn RTMP_Pause(r: *mut RTMP, DoPause: c_int) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_SendSeek(r: *mut RTMP, dTime: c_int) -> c_int {
     guard_ptr("RTMP_SendSeek", r, 0, || unsafe {
-        let txn = next_txn(r);
-        let mut b = cmd::call(b"seek", txn, &[Value::Number(f64::from(dTime))]);
-        (*r).m_read.flags |= READ_SEEKING;
         (*r).m_read.nResumeTS = 0;
-        c_int::from(send_invoke(r, 8, cc::MEDIUM, 0, 0, &mut b, true))
+        c_int::from(send_seek(r, dTime))
     })
 }
 
-/// A `seek` that keeps `m_read.nResumeTS` (RTMP_Read's resume rewinds with it).
-pub(crate) unsafe fn send_seek_for_resume(r: *mut RTMP, ms: c_int) -> bool {
+/// The `seek` command; unlike `RTMP_SendSeek` it keeps `m_read.nResumeTS` (RTMP_Read's resume
+/// rewinds with it).
+pub(crate) unsafe fn send_seek(r: *mut RTMP, ms: c_int) -> bool {
     // SAFETY: caller passes a valid handle.
     unsafe {
         let txn = next_txn(r);
@@ -1215,8 +1214,9 @@ unsafe fn on_publish_error(r: *mut RTMP, props: &[Property<'_>], txn: f64) {
         }
         crate::rtmp_log!(log::DEBUG, "PublisherAuth, pubToken: {}", lossy(&token));
         let link = &mut (*r).Link;
-        let new_app = owned_concat(av(&link.app), &token);
-        let new_tc = owned_concat(av(&link.tcUrl), &token);
+        let app = [av(&link.app), &token[..]].concat();
+        let tc_url = [av(&link.tcUrl), &token[..]].concat();
+        let (new_app, new_tc) = (malloc_bytes(&app), malloc_bytes(&tc_url));
         if new_app.is_null() || new_tc.is_null() {
             libc::free(new_app.cast());
             libc::free(new_tc.cast());
@@ -1231,11 +1231,11 @@ unsafe fn on_publish_error(r: *mut RTMP, props: &[Property<'_>], txn: f64) {
         }
         link.app = AVal {
             av_val: new_app,
-            av_len: link.app.av_len + token.len() as c_int,
+            av_len: app.len() as c_int,
         };
         link.tcUrl = AVal {
             av_val: new_tc,
-            av_len: link.tcUrl.av_len + token.len() as c_int,
+            av_len: tc_url.len() as c_int,
         };
         link.lFlags |= RTMP_LF_FAPU | RTMP_LF_FTCU;
         crate::rtmp_log!(
@@ -1248,20 +1248,6 @@ unsafe fn on_publish_error(r: *mut RTMP, props: &[Property<'_>], txn: f64) {
         AUTH_DEPTH.with(|d| d.set(depth + 1));
         let _ = RTMP_Connect(r, std::ptr::null_mut()) != 0 && connect_stream(r, 0);
         AUTH_DEPTH.with(|d| d.set(depth));
-    }
-}
-
-/// `a` followed by `b` in a new NUL-terminated libc allocation (NULL when out of memory).
-unsafe fn owned_concat(a: &[u8], b: &[u8]) -> *mut c_char {
-    // SAFETY: the allocation holds both slices and the NUL.
-    unsafe {
-        let p = libc::malloc(a.len() + b.len() + 1) as *mut u8;
-        if !p.is_null() {
-            std::ptr::copy_nonoverlapping(a.as_ptr(), p, a.len());
-            std::ptr::copy_nonoverlapping(b.as_ptr(), p.add(a.len()), b.len());
-            *p.add(a.len() + b.len()) = 0;
-        }
-        p.cast()
     }
 }
 

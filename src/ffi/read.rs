@@ -8,8 +8,8 @@ use std::os::raw::{c_char, c_int, c_void};
 
 use super::boundary::guard_ptr;
 use super::client::{
-    body_of, next_media_packet, send_seek_for_resume, PT_AGGREGATE, PT_AUDIO, PT_INFO, PT_VIDEO,
-    READ_HEADER, READ_REWOUND, READ_SEEKING,
+    body_of, next_media_packet, send_seek, PT_AGGREGATE, PT_AUDIO, PT_INFO, PT_VIDEO, READ_HEADER,
+    READ_REWOUND, READ_SEEKING,
 };
 use super::packet::free_body;
 use super::types::*;
@@ -88,7 +88,7 @@ unsafe fn resume_checks(r: *mut RTMP, ty: u8, ts: u32, body: &[u8]) -> Result<us
                     rd.nResumeTS
                 );
                 rd.flags |= READ_REWOUND;
-                if !send_seek_for_resume(r, 0) {
+                if !send_seek(r, 0) {
                     return Err(One::Status(STATUS_ERROR));
                 }
                 return Err(One::Ignore);

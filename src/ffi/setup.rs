@@ -84,7 +84,7 @@ unsafe fn aval_precision_text(a: &AVal) -> Vec<u8> {
 }
 
 /// A libc copy of `bytes` with a NUL after them (what C code later `free()`s).
-fn malloc_bytes(bytes: &[u8]) -> *mut c_char {
+pub(crate) fn malloc_bytes(bytes: &[u8]) -> *mut c_char {
     // SAFETY: a fresh allocation of len+1 bytes, filled below.
     unsafe {
         let p = libc::malloc(bytes.len() + 1) as *mut u8;
