@@ -344,7 +344,105 @@ unsafe fn alloc_body_uninit(size: u32) -> *mut c_char {
     }
 }
 
+/// The common case of [`read_packet`], done without its general machinery: a one-byte type-3
+/// header continuing a message in progress (no extended timestamp, not an Abort), whose whole
+/// chunk is already in `sb_buf`, with no log output wanted, no acknowledgement due and neither
+/// HTTP tunnelling nor encryption on the connection. Returns `false` having changed nothing
+/// when any of that does not hold; otherwise it has done exactly what [`read_packet`] would
+/// have done (same packet, channel state, counters and `m_chunk`).
+#[inline(always)]
+unsafe fn read_continuation(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
+    // SAFETY: `r` and `p` are valid (checked by the export); `start_offset` bounds the
+    // buffered bytes inside `sb_buf`; the channel arrays hold `m_channelsAllocatedIn` entries;
+    // the stored body holds `m_nBodySize` bytes.
+    unsafe {
+        // RTMPT and RTMPE bytes must go through `read_n` (see the seams above)
+        if log::enabled(log::DEBUG2)
+            || (*r).Link.protocol & RTMP_FEATURE_HTTP != 0
+            || !(*r).Link.rc4keyIn.is_null()
+        {
+            return false;
+        }
+        let sb = addr_of_mut!((*r).m_sb);
+        let avail = (*sb).sb_size;
+        if avail < 2 {
+            return false;
+        }
+        let Some(off) = io::start_offset(sb) else {
+            return false;
+        };
+        let b = *(addr_of!((*sb).sb_buf) as *const u8).add(off);
+        let ch = usize::from(b & 0x3f);
+        if b >> 6 != cc::MINIMUM || ch < 2 {
+            return false;
+        }
+        let vec = (*r).m_vecChannelsIn;
+        let ts = (*r).m_channelTimestamp;
+        if vec.is_null() || ts.is_null() || ch >= (*r).m_channelsAllocatedIn as usize {
+            return false;
+        }
+        let s = *vec.add(ch);
+        if s.is_null()
+            || (*s).m_body.is_null()
+            || (*s).m_hasAbsTimestamp & EXT_PENDING != 0
+            || (*s).m_nTimeStamp == cc::EXT_TS
+            || (*s).m_packetType == 0x02
+        {
+            return false;
+        }
+        let (size, read, in_chunk) = ((*s).m_nBodySize, (*s).m_nBytesRead, (*r).m_inChunkSize);
+        if read >= size || in_chunk <= 0 {
+            return false;
+        }
+        let n = (size - read).min(in_chunk as u32) as usize;
+        if (avail as usize) < 1 + n {
+            return false;
+        }
+        let bytes_in = (*r).m_nBytesIn.wrapping_add(1 + n as c_int);
+        if (*r).m_bSendCounter != 0 {
+            // the slow path counts the header byte, then the payload
+            let limit = (*r).m_nBytesInSent.wrapping_add((*r).m_nClientBW / 10);
+            if (*r).m_nBytesIn.wrapping_add(1) > limit || bytes_in > limit {
+                return false;
+            }
+        }
+
+        *p = *s;
+        let dst = (*p).m_body.add(read as usize);
+        std::ptr::copy_nonoverlapping((*sb).sb_start.add(1), dst, n);
+        (*sb).sb_start = (*sb).sb_start.add(1 + n);
+        (*sb).sb_size = avail - (1 + n) as c_int;
+        (*sb).sb_timedout = 0;
+        (*r).m_nBytesIn = bytes_in;
+        let chunk = (*p).m_chunk;
+        if !chunk.is_null() {
+            (*chunk).c_headerSize = 1;
+            (*chunk).c_header[0] = b as c_char;
+            (*chunk).c_chunk = dst;
+            (*chunk).c_chunkSize = n as c_int;
+        }
+        let done = read + n as u32;
+        (*p).m_nBytesRead = done;
+        if done == size {
+            // the stored copy keeps the header's (relative) timestamp
+            let t = ts.add(ch);
+            if (*p).m_hasAbsTimestamp == 0 {
+                (*p).m_nTimeStamp = (*p).m_nTimeStamp.wrapping_add(*t as u32);
+            }
+            *t = (*p).m_nTimeStamp as c_int;
+            (*s).m_body = std::ptr::null_mut();
+            (*s).m_nBytesRead = 0;
+            (*s).m_hasAbsTimestamp = 0;
+        } else {
+            (*s).m_nBytesRead = done;
+            (*p).m_body = std::ptr::null_mut();
+        }
+        true
+    }
+}
+
 /// `RTMP_ReadPacket` body: one chunk per call.
+#[inline(never)]
 unsafe fn read_packet(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
     const F: &str = "RTMP_ReadPacket";
     // SAFETY: `r` and `p` are valid (checked by the export); every array access is bounded by
@@ -1120,7 +1218,12 @@ pub unsafe extern "C" fn RTMP_ReadPacket(r: *mut RTMP, packet: *mut RTMPPacket) 
         crate::rtmp_log!(log::ERROR, "RTMP_ReadPacket: called with a NULL pointer");
         return 0;
     }
-    // SAFETY: both non-NULL; the C contract makes them valid.
+    // SAFETY: both non-NULL; the C contract makes them valid. The fast path cannot panic
+    // (no indexing, no allocation), so it runs before the guard.
+    if !r.is_null() && unsafe { read_continuation(r, packet) } {
+        return 1;
+    }
+    // SAFETY: as above.
     guard_ptr("RTMP_ReadPacket", r, 0, || {
         c_int::from(unsafe { read_packet(r, packet) })
     })
@@ -1376,5 +1479,154 @@ mod tests {
             RTMP_DropRequest(h.0, 99, 1);
             assert_eq!((*h.0).m_numCalls, 19);
         }
+    }
+
+    /// Everything observable after one call: result, packet fields (body bytes when complete),
+    /// the chunk report, the counters and how much is buffered.
+    type Seen = (
+        bool,
+        [u32; 8],
+        Vec<u8>,
+        (c_int, Vec<u8>, Vec<u8>),
+        [c_int; 3],
+    );
+
+    /// One `RTMP_ReadPacket` (`fast`) or general-path call, and what it left.
+    ///
+    /// # Safety
+    /// Valid handle, packet and chunk report.
+    unsafe fn step(r: *mut RTMP, p: *mut RTMPPacket, c: *mut RTMPChunk, fast: bool) -> Seen {
+        // SAFETY: see the function contract.
+        unsafe {
+            let ok = if fast {
+                RTMP_ReadPacket(r, p) != 0
+            } else {
+                read_packet(r, p)
+            };
+            let q = &*p;
+            let fields = [
+                u32::from(q.m_headerType),
+                u32::from(q.m_packetType),
+                u32::from(q.m_hasAbsTimestamp),
+                q.m_nChannel as u32,
+                q.m_nTimeStamp,
+                q.m_nInfoField2 as u32,
+                q.m_nBodySize,
+                q.m_nBytesRead,
+            ];
+            let complete = ok && q.m_nBytesRead == q.m_nBodySize;
+            let body = if complete {
+                slice(q.m_body, q.m_nBodySize as usize).to_vec()
+            } else {
+                assert!(q.m_body.is_null() || !ok);
+                Vec::new()
+            };
+            assert_eq!(q.m_chunk, c);
+            let ch = &*c;
+            let report = (
+                ch.c_headerSize,
+                ch.c_header[..ch.c_headerSize.clamp(0, 18) as usize]
+                    .iter()
+                    .map(|&b| b as u8)
+                    .collect(),
+                slice(ch.c_chunk, ch.c_chunkSize.max(0) as usize).to_vec(),
+            );
+            let counters = [(*r).m_nBytesIn, (*r).m_nBytesInSent, (*r).m_sb.sb_size];
+            if complete {
+                super::super::packet::free_body(p);
+            }
+            (ok, fields, body, report, counters)
+        }
+    }
+
+    #[test]
+    fn continuation_fast_path_matches_the_general_path() {
+        // Our writer at chunk size 16: several channels (1-, 2- and 3-byte basic headers),
+        // an extended timestamp, type-3 headers that start new messages.
+        let w = Handle::new();
+        let mut stream = Vec::new();
+        // SAFETY: valid handles; the peer fd of `w` is drained after each packet.
+        unsafe {
+            (*w.0).m_outChunkSize = 16;
+            let mut bodies: Vec<Vec<u8>> = (0..12u32)
+                .map(|i| (0..(i * 23 % 70) as u8).collect())
+                .collect();
+            for (i, b) in bodies.iter_mut().enumerate() {
+                let ch = [4, 5, 70, 400, 4, 4][i % 6];
+                let ts = if i == 3 { 0x0100_0000 } else { 40 * i as u32 };
+                let mut m = packet(ch, cc::MEDIUM, 9, ts, b);
+                assert!(send_packet(w.0, &mut m, false));
+            }
+            // same size and timestamp delta: type-3 headers start the 3rd and 4th messages
+            let mut same = [7u8; 30];
+            for i in 0..4 {
+                let mut m = packet(9, cc::MEDIUM, 8, 100 + 40 * i, &mut same);
+                assert!(send_packet(w.0, &mut m, false));
+            }
+            let mut buf = [0u8; 8192];
+            libc::fcntl(w.1, libc::F_SETFL, libc::O_NONBLOCK);
+            loop {
+                let k = libc::read(w.1, buf.as_mut_ptr() as *mut c_void, buf.len());
+                if k <= 0 {
+                    break;
+                }
+                stream.extend_from_slice(&buf[..k as usize]);
+            }
+        }
+        // Interleaved by hand: a 40-byte message on ch 6 split around a 3-byte one on ch 7.
+        stream.extend_from_slice(&[6, 0, 0, 9, 0, 0, 40, 8, 1, 0, 0, 0]);
+        stream.extend_from_slice(&[b'a'; 16]);
+        stream.extend_from_slice(&[7, 0, 0, 1, 0, 0, 3, 8, 1, 0, 0, 0, b'x', b'y', b'z']);
+        stream.extend_from_slice(&[0xc6]);
+        stream.extend_from_slice(&[b'b'; 16]);
+        stream.extend_from_slice(&[0xc6]);
+        stream.extend_from_slice(&[b'c'; 8]);
+        // then on ch 6 a type-1 message (delta 20), and a type-3 header starting the next one
+        stream.extend_from_slice(&[0x46, 0, 0, 20, 0, 0, 40, 8]);
+        for fill in [b'd', b'e'] {
+            stream.extend_from_slice(&[fill; 16]);
+            stream.extend_from_slice(&[0xc6]);
+        }
+        stream.extend_from_slice(&[b'f'; 8]);
+        for fill in [b'g', b'h', b'i'] {
+            stream.extend_from_slice(&[0xc6]);
+            stream.extend_from_slice(&[fill; 16][..if fill == b'i' { 8 } else { 16 }]);
+        }
+
+        let (a, b) = (Handle::new(), Handle::new());
+        let mut seen = [Vec::new(), Vec::new()];
+        for (k, h) in [&a, &b].into_iter().enumerate() {
+            // SAFETY: valid handles and packets; the chunk report outlives the reads.
+            unsafe {
+                (*h.0).m_inChunkSize = 16;
+                (*h.0).m_bSendCounter = 1;
+                (*h.0).m_nClientBW = 400; // an acknowledgement every 40 bytes
+                let n = libc::write(h.1, stream.as_ptr() as *const c_void, stream.len());
+                assert_eq!(n, stream.len() as isize);
+                libc::shutdown(h.1, libc::SHUT_WR);
+                let mut c: RTMPChunk = std::mem::zeroed();
+                let mut p: RTMPPacket = std::mem::zeroed();
+                p.m_chunk = &mut c;
+                loop {
+                    let s = step(h.0, &mut p, &mut c, k == 0);
+                    let ok = s.0;
+                    seen[k].push(s);
+                    if !ok {
+                        break;
+                    }
+                }
+                // the acknowledgements sent back
+                let mut acks = [0u8; 4096];
+                let n = libc::read(h.1, acks.as_mut_ptr() as *mut c_void, acks.len());
+                assert!(n > 0);
+                let acks = acks[..n as usize].to_vec();
+                seen[k].push((false, [0; 8], acks, (0, Vec::new(), Vec::new()), [0; 3]));
+            }
+        }
+        assert!(seen[0].len() > 40, "{} calls", seen[0].len());
+        for (i, (x, y)) in seen[0].iter().zip(&seen[1]).enumerate() {
+            assert_eq!(x, y, "call {i}");
+        }
+        assert_eq!(seen[0].len(), seen[1].len());
     }
 }
