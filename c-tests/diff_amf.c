@@ -343,6 +343,24 @@ static void section_primitives(void)
     TRY_ENC("EncodeNamedString", AMF_EncodeNamedString(outp, end, &name, &v5), 18);
     TRY_ENC("EncodeNamedNumber", AMF_EncodeNamedNumber(outp, end, &name, 0.25), 18);
     TRY_ENC("EncodeNamedBoolean", AMF_EncodeNamedBoolean(outp, end, &name, 1), 11);
+    /* names and values around the length where the inline copy stops (32 bytes) */
+    static const int lens[] = {1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 40};
+    static char txt[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        int l = lens[i];
+        AVal nl = {txt, l}, vl = {txt + 5, l}, vnull = {NULL, 0};
+        char label[64];
+        snprintf(label, sizeof label, "EncodeString len %d", l);
+        TRY_ENC(label, AMF_EncodeString(outp, end, &vl), l + 6);
+        snprintf(label, sizeof label, "EncodeNamedString len %d", l);
+        TRY_ENC(label, AMF_EncodeNamedString(outp, end, &nl, &vl), 2 * l + 8);
+        snprintf(label, sizeof label, "EncodeNamedString len %d, empty value", l);
+        TRY_ENC(label, AMF_EncodeNamedString(outp, end, &nl, &vnull), l + 8);
+        snprintf(label, sizeof label, "EncodeNamedNumber len %d", l);
+        TRY_ENC(label, AMF_EncodeNamedNumber(outp, end, &nl, 3.5), l + 12);
+        snprintf(label, sizeof label, "EncodeNamedBoolean len %d", l);
+        TRY_ENC(label, AMF_EncodeNamedBoolean(outp, end, &nl, 0), l + 5);
+    }
     /* output past outend */
     out("EncodeNumber inverted: %s\n", AMF_EncodeNumber(wbuf + 20, wbuf + 10, 1.0) ? "ptr" : "NULL");
     /* long strings switch to 0x0C */

@@ -312,6 +312,24 @@ impl<'v> ObjView<'v> for CObj<'v> {
         // SAFETY: as `name`.
         unsafe { prop_view(self.props.add(i)) }
     }
+
+    /// Only short names and strings (see [`aval_short`]): the encoders' fast path then copies
+    /// them inline; anything else takes the general path.
+    #[inline(always)]
+    fn scalar(&self, i: usize) -> Option<(&'v [u8], Scalar<'v>)> {
+        // SAFETY: as `name`; the union member read is the one `p_type` selects.
+        unsafe {
+            let p = self.props.add(i);
+            let name = aval_short(&(*p).p_name)?;
+            let v = match (*p).p_type {
+                0 => Scalar::Number((*p).p_vu.p_number),
+                1 => Scalar::Boolean((*p).p_vu.p_number != 0.0),
+                2 => Scalar::String(aval_short(&(*p).p_vu.p_aval)?),
+                _ => return None,
+            };
+            Some((name, v))
+        }
+    }
 }
 
 /// The output window `[out, end)` (empty when NULL or inverted).
@@ -320,7 +338,7 @@ impl<'v> ObjView<'v> for CObj<'v> {
 /// The range must be writable memory when non-empty.
 #[inline(always)]
 unsafe fn window<'o>(out: *mut c_char, end: *mut c_char) -> &'o mut [u8] {
-    if out.is_null() || end.is_null() || end <= out {
+    if out.is_null() || end <= out {
         return &mut [];
     }
     // SAFETY: see the function contract.
@@ -365,14 +383,22 @@ unsafe fn input<'a>(buf: *const c_char, n: c_int) -> &'a [u8] {
 // lines and partial writes) runs instead. Both run inside the panic guard, which costs nothing
 // on the success path.
 
-/// The bytes of `*a`, or `None` for a NULL pointer or an unreadable string.
+/// The bytes of `*a` when it is a readable string of at most [`encode::SHORT`] bytes with a
+/// non-NULL pointer; `None` otherwise (the exact path then handles it).
 ///
 /// # Safety
 /// As [`aval_bytes`], for a non-NULL `a`.
 #[inline(always)]
-unsafe fn aval_arg<'v>(a: *const AVal) -> Option<&'v [u8]> {
+unsafe fn aval_short<'v>(a: *const AVal) -> Option<&'v [u8]> {
     // SAFETY: see the function contract.
-    unsafe { aval_bytes(a.as_ref()?) }
+    unsafe {
+        let a = a.as_ref()?;
+        let n = a.av_len as u32 as usize; // a negative length is too long
+        if n > encode::SHORT || a.av_val.is_null() {
+            return None;
+        }
+        Some(std::slice::from_raw_parts(a.av_val as *const u8, n))
+    }
 }
 
 /// The fast path of the named encoders (see above).
@@ -388,7 +414,7 @@ unsafe fn named_fast(
 ) -> Option<*mut c_char> {
     // SAFETY: see the function contract.
     unsafe {
-        let n = aval_arg(name)?;
+        let n = aval_short(name)?;
         let k = encode::named_scalar(window(output, outend), n, v)?;
         Some(output.add(k))
     }
@@ -402,7 +428,7 @@ pub unsafe extern "C" fn AMF_EncodeString(
 ) -> *mut c_char {
     // SAFETY: as the exact path.
     let fast = guard("AMF_EncodeString", None, || unsafe {
-        let s = aval_arg(str)?;
+        let s = aval_short(str)?;
         let k = encode::short_string(window(output, outend), s)?;
         Some(output.add(k))
     });
@@ -421,7 +447,7 @@ pub unsafe extern "C" fn AMF_EncodeNamedString(
 ) -> *mut c_char {
     // SAFETY: as the exact path.
     let fast = guard("AMF_EncodeNamedString", None, || unsafe {
-        named_fast(output, outend, name, Scalar::String(aval_arg(value)?))
+        named_fast(output, outend, name, Scalar::String(aval_short(value)?))
     });
     match fast {
         Some(r) => r,

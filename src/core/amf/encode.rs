@@ -7,20 +7,21 @@
 use super::{marker, ObjView, View, MAX_WRITE_DEPTH, OBJECT_END};
 use crate::log;
 
+/// Strings up to this length are copied inline by [`put`] (the callers' fast paths take only
+/// those, so they stay leaf functions).
+pub const SHORT: usize = 32;
+
 /// Copies `src` into the first `src.len()` bytes of `dst` (which must be long enough). Names
-/// and values are mostly short: they are copied with at most two overlapping fixed-size moves
-/// instead of a call to `memcpy`.
+/// and values are mostly short: up to 32 bytes they are copied with two overlapping fixed-size
+/// moves instead of a call to `memcpy`.
 #[inline(always)]
 fn put(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     let dst = &mut dst[..n];
-    if n >= 16 {
-        // 16-byte moves, the last one overlapping (no call: the callers stay leaf functions)
-        let mut i = 0;
-        while i + 16 < n {
-            dst[i..i + 16].copy_from_slice(&src[i..i + 16]);
-            i += 16;
-        }
+    if n > SHORT {
+        dst.copy_from_slice(src);
+    } else if n >= 16 {
+        dst[..16].copy_from_slice(&src[..16]);
         dst[n - 16..].copy_from_slice(&src[n - 16..]);
     } else if n >= 8 {
         dst[..8].copy_from_slice(&src[..8]);
