@@ -126,7 +126,13 @@ unsafe fn add_prop(obj: *mut AMFObject, prop: *const AMFObjectProperty) -> bool 
         }
         if n & 0x0f == 0 {
             let bytes = (n as usize + 16) * PROP_SIZE;
-            let grown = libc::realloc((*obj).o_props as *mut c_void, bytes);
+            let old = (*obj).o_props as *mut c_void;
+            // (the first block: malloc is cheaper than realloc of NULL)
+            let grown = if old.is_null() {
+                libc::malloc(bytes)
+            } else {
+                libc::realloc(old, bytes)
+            };
             if grown.is_null() {
                 crate::rtmp_log!(log::ERROR, "AMF_AddProp: cannot allocate {bytes} bytes");
                 return false;
