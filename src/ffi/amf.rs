@@ -421,9 +421,25 @@ unsafe fn named_fast(
     // SAFETY: see the function contract.
     unsafe {
         let n = aval_short(name)?;
-        let k = encode::named_scalar(window(output, outend), n, v)?;
+        let w = window_for(output, outend, encode::named_scalar_room(n, v))?;
+        let k = encode::named_scalar(w, n, v)?;
         Some(output.add(k))
     }
+}
+
+/// The output window `[out, end)` when it holds at least `need` bytes (the fast paths' one
+/// check of the room); `None` otherwise.
+///
+/// # Safety
+/// As [`window`].
+#[inline(always)]
+unsafe fn window_for<'o>(out: *mut c_char, end: *mut c_char, need: usize) -> Option<&'o mut [u8]> {
+    let avail = (end as isize).wrapping_sub(out as isize);
+    if out.is_null() || avail < need as isize {
+        return None;
+    }
+    // SAFETY: see the function contract; `avail` is not negative here.
+    Some(unsafe { std::slice::from_raw_parts_mut(out as *mut u8, avail as usize) })
 }
 
 #[no_mangle]
@@ -435,7 +451,7 @@ pub unsafe extern "C" fn AMF_EncodeString(
     // SAFETY: as the exact path.
     let fast = guard("AMF_EncodeString", None, || unsafe {
         let s = aval_short(str)?;
-        let k = encode::short_string(window(output, outend), s)?;
+        let k = encode::short_string(window_for(output, outend, s.len() + 5)?, s)?;
         Some(output.add(k))
     });
     match fast {

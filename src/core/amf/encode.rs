@@ -302,6 +302,18 @@ fn container<'v, O: ObjView<'v>>(out: &mut [u8], o: O, kind: u8, depth: u32) -> 
     Some(p + 3)
 }
 
+/// The room [`named_scalar`] needs for name `n` and value `v` (librtmp asks for a 5-byte
+/// header before a string's bytes).
+#[inline(always)]
+pub fn named_scalar_room(n: &[u8], v: Scalar<'_>) -> usize {
+    2 + n.len()
+        + match v {
+            Scalar::Number(_) => 9,
+            Scalar::Boolean(_) => 2,
+            Scalar::String(s) => 5 + s.len(),
+        }
+}
+
 /// A number, boolean or string: the values the fast paths handle.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scalar<'s> {
