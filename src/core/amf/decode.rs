@@ -217,10 +217,13 @@ impl<'s, 'a, S: Sink<'a>> Decoder<'s, S> {
         named: bool,
         obj: &mut S::Obj,
     ) -> Result<usize, DecodeError> {
+        let is_end = |rest: &[u8]| rest.len() >= 3 && rest[..3] == OBJECT_END;
         let mut pos = 0;
         while pos < buf.len() {
             let rest = &buf[pos..];
-            if rest.len() >= 3 && rest[..3] == OBJECT_END {
+            // Named members: the end marker reads as an empty name and type 9, which the fast
+            // path never takes, so it is looked for only when the fast path fails.
+            if !named && is_end(rest) {
                 return Ok(pos + 3);
             }
             // the sink is called in each arm of the fast path, where the value's type is known
@@ -229,6 +232,9 @@ impl<'s, 'a, S: Sink<'a>> Decoder<'s, S> {
                 r?;
                 pos += n;
                 continue;
+            }
+            if named && is_end(rest) {
+                return Ok(pos + 3);
             }
             let (prop, n) = self.prop(rest, named)?;
             pos += n;
