@@ -172,14 +172,43 @@ unsafe fn account_read(r: *mut RTMP, k: usize) -> bool {
     // SAFETY: caller passes a valid handle.
     unsafe {
         (*r).m_nBytesIn = (*r).m_nBytesIn.wrapping_add(k as c_int);
-        if (*r).m_bSendCounter != 0
-            && (*r).m_nBytesIn > (*r).m_nBytesInSent.wrapping_add((*r).m_nClientBW / 10)
-            && !send_bytes_received(r)
-        {
+        if ack_due(r, (*r).m_nBytesIn) && !send_bytes_received(r) {
             return false;
         }
     }
     true
+}
+
+/// Whether an Acknowledgement is due once `bytes_in` bytes have been read (only with
+/// `m_bSendCounter`, past a tenth of the peer's window since the last one).
+#[inline(always)]
+unsafe fn ack_due(r: *const RTMP, bytes_in: c_int) -> bool {
+    // SAFETY: caller passes a valid handle.
+    unsafe {
+        (*r).m_bSendCounter != 0
+            && bytes_in > (*r).m_nBytesInSent.wrapping_add((*r).m_nClientBW / 10)
+    }
+}
+
+/// The end of a message on chunk stream `ch`: `p`'s timestamp is made absolute (unless the
+/// header was absolute) and becomes the channel's, and the stored copy `s` (which keeps the
+/// header's own timestamp) is reset for the next message.
+///
+/// # Safety
+/// `r` valid with `ch` inside `m_channelTimestamp`; `p` and `s` valid packets.
+#[inline(always)]
+unsafe fn finish_message(r: *mut RTMP, p: *mut RTMPPacket, s: *mut RTMPPacket, ch: usize) {
+    // SAFETY: see the function contract.
+    unsafe {
+        let t = (*r).m_channelTimestamp.add(ch);
+        if (*p).m_hasAbsTimestamp == 0 {
+            (*p).m_nTimeStamp = (*p).m_nTimeStamp.wrapping_add(*t as u32);
+        }
+        *t = (*p).m_nTimeStamp as c_int;
+        (*s).m_body = std::ptr::null_mut();
+        (*s).m_nBytesRead = 0;
+        (*s).m_hasAbsTimestamp = 0;
+    }
 }
 
 /// Read failure: like librtmp, close the connection unless the receive timed out.
@@ -377,8 +406,10 @@ unsafe fn read_continuation(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
             return false;
         }
         let vec = (*r).m_vecChannelsIn;
-        let ts = (*r).m_channelTimestamp;
-        if vec.is_null() || ts.is_null() || ch >= (*r).m_channelsAllocatedIn as usize {
+        if vec.is_null()
+            || (*r).m_channelTimestamp.is_null()
+            || ch >= (*r).m_channelsAllocatedIn as usize
+        {
             return false;
         }
         let s = *vec.add(ch);
@@ -398,13 +429,10 @@ unsafe fn read_continuation(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
         if (avail as usize) < 1 + n {
             return false;
         }
+        // (the general path counts the header byte, then the payload)
         let bytes_in = (*r).m_nBytesIn.wrapping_add(1 + n as c_int);
-        if (*r).m_bSendCounter != 0 {
-            // the slow path counts the header byte, then the payload
-            let limit = (*r).m_nBytesInSent.wrapping_add((*r).m_nClientBW / 10);
-            if (*r).m_nBytesIn.wrapping_add(1) > limit || bytes_in > limit {
-                return false;
-            }
+        if ack_due(r, (*r).m_nBytesIn.wrapping_add(1)) || ack_due(r, bytes_in) {
+            return false;
         }
 
         *p = *s;
@@ -424,15 +452,7 @@ unsafe fn read_continuation(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
         let done = read + n as u32;
         (*p).m_nBytesRead = done;
         if done == size {
-            // the stored copy keeps the header's (relative) timestamp
-            let t = ts.add(ch);
-            if (*p).m_hasAbsTimestamp == 0 {
-                (*p).m_nTimeStamp = (*p).m_nTimeStamp.wrapping_add(*t as u32);
-            }
-            *t = (*p).m_nTimeStamp as c_int;
-            (*s).m_body = std::ptr::null_mut();
-            (*s).m_nBytesRead = 0;
-            (*s).m_hasAbsTimestamp = 0;
+            finish_message(r, p, s, ch);
         } else {
             (*s).m_nBytesRead = done;
             (*p).m_body = std::ptr::null_mut();
@@ -677,14 +697,7 @@ unsafe fn read_packet(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
             if ext {
                 (*s).m_nTimeStamp = cc::EXT_TS;
             }
-            let ts = (*r).m_channelTimestamp.add(ch);
-            if (*p).m_hasAbsTimestamp == 0 {
-                (*p).m_nTimeStamp = (*p).m_nTimeStamp.wrapping_add(*ts as u32);
-            }
-            *ts = (*p).m_nTimeStamp as c_int;
-            (*s).m_body = std::ptr::null_mut();
-            (*s).m_nBytesRead = 0;
-            (*s).m_hasAbsTimestamp = 0;
+            finish_message(r, p, s, ch);
             if (*p).m_packetType == 0x02 {
                 // Abort Message: the named chunk stream's partial message is dropped here, so
                 // its sender may start the next message with any header (librtmp ignores it).

@@ -302,8 +302,8 @@ fn container<'v, O: ObjView<'v>>(out: &mut [u8], o: O, kind: u8, depth: u32) -> 
     Some(p + 3)
 }
 
-/// The room [`named_scalar`] needs for name `n` and value `v` (librtmp asks for a 5-byte
-/// header before a string's bytes).
+/// The room [`named_scalar`] needs for name `n` and value `v` (a number needs 9 bytes after
+/// the name, a boolean 2; for a string librtmp asks for a 5-byte header before its bytes).
 #[inline(always)]
 pub fn named_scalar_room(n: &[u8], v: Scalar<'_>) -> usize {
     2 + n.len()
@@ -330,27 +330,27 @@ pub enum Scalar<'s> {
 /// order. When this returns `Some`, that path would have written exactly the same bytes.
 #[inline(always)]
 pub fn named_scalar(out: &mut [u8], n: &[u8], v: Scalar<'_>) -> Option<usize> {
-    if n.len() >= 65536 {
+    if n.len() >= 65536 || out.len() < named_scalar_room(n, v) {
         return None;
     }
     let head = 2 + n.len();
     match v {
         Scalar::Number(x) => {
-            let o = out.get_mut(..head + 9)?;
+            let o = &mut out[..head + 9];
             put_short(o, n);
             o[head] = marker::NUMBER;
             o[head + 1..].copy_from_slice(&x.to_be_bytes());
             Some(head + 9)
         }
         Scalar::Boolean(b) => {
-            let o = out.get_mut(..head + 2)?;
+            let o = &mut out[..head + 2];
             put_short(o, n);
             o[head] = marker::BOOLEAN;
             o[head + 1] = u8::from(b);
             Some(head + 2)
         }
         Scalar::String(s) => {
-            if s.len() >= 65536 || out.len() < head + 5 + s.len() {
+            if s.len() >= 65536 {
                 return None;
             }
             let o = &mut out[..head + 3 + s.len()];
