@@ -5,6 +5,7 @@
 //! ever crosses into C. NULL pointers from the caller are checked before the body is entered
 //! and get the same failure value (librtmp would crash on most of them; we log and fail).
 
+use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Once;
 
@@ -16,25 +17,38 @@ pub fn guard<R>(func: &'static str, fail: R, body: impl FnOnce() -> R) -> R {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(r) => r,
         Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".to_string());
-            log::emit(log::ERROR, &format!("{func}: internal error: {msg}"));
+            panicked(func, payload);
             fail
         }
     }
+}
+
+/// The log line of a caught panic (out of line, so that the exports' success path stays small).
+#[cold]
+#[inline(never)]
+fn panicked(func: &str, payload: Box<dyn Any + Send>) {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string());
+    log::emit(log::ERROR, &format!("{func}: internal error: {msg}"));
 }
 
 /// Like [`guard`] for a pointer argument that must not be NULL.
 #[inline]
 pub fn guard_ptr<T, R>(func: &'static str, ptr: *const T, fail: R, body: impl FnOnce() -> R) -> R {
     if ptr.is_null() {
-        log::emit(log::ERROR, &format!("{func}: called with a NULL pointer"));
+        null_argument(func);
         return fail;
     }
     guard(func, fail, body)
+}
+
+#[cold]
+#[inline(never)]
+fn null_argument(func: &str) {
+    log::emit(log::ERROR, &format!("{func}: called with a NULL pointer"));
 }
 
 /// Runs when the library is loaded (an `.init_array` entry), so that [`guard`] itself costs
