@@ -166,17 +166,20 @@ pub trait ObjView<'v>: Copy {
     fn name(&self, i: usize) -> Option<&'v [u8]>;
     /// Value of property `i`.
     fn value(&self, i: usize) -> View<'v, Self>;
-    /// Property `i` when it is a readable number, boolean or string: its name and value (the
-    /// encoders' fast path; the default reads [`name`](Self::name) and [`value`](Self::value)).
+    /// The encoders' fast path for property `i`: when it is a readable number, boolean or
+    /// string, [`encode::scalar_member`] of its name and value into `out`; `None` otherwise.
+    /// Implementations call it in each arm, where the kind of value is known, so that each
+    /// kind gets its own copy of the encoder. The default reads [`name`](Self::name) and
+    /// [`value`](Self::value).
     #[inline(always)]
-    fn scalar(&self, i: usize) -> Option<(&'v [u8], encode::Scalar<'v>)> {
+    fn encode_scalar(&self, i: usize, out: &mut [u8]) -> Option<usize> {
         let v = match self.value(i) {
             View::Number(x) => encode::Scalar::Number(x),
             View::Boolean(x) => encode::Scalar::Boolean(x != 0.0),
             View::String(s) => encode::Scalar::String(s),
             _ => return None,
         };
-        Some((self.name(i)?, v))
+        encode::scalar_member(out, self.name(i)?, v)
     }
 }
 

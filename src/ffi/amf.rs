@@ -116,6 +116,24 @@ fn c_prop(p: Prop<'_, AMFObject>) -> AMFObjectProperty {
 unsafe fn add_prop(obj: *mut AMFObject, prop: *const AMFObjectProperty) -> bool {
     // SAFETY: see the function contract.
     unsafe {
+        if !reserve_prop(obj) {
+            return false;
+        }
+        let n = (*obj).o_num;
+        ptr::copy_nonoverlapping(prop, (*obj).o_props.add(n as usize), 1);
+        (*obj).o_num = n + 1;
+        true
+    }
+}
+
+/// Makes room for entry `o_num` the way librtmp's `AMF_AddProp` does (see [`add_prop`]);
+/// false, with an error log, when the count is negative or the allocation fails.
+///
+/// # Safety
+/// As [`add_prop`].
+unsafe fn reserve_prop(obj: *mut AMFObject) -> bool {
+    // SAFETY: see the function contract.
+    unsafe {
         let n = (*obj).o_num;
         if n < 0 {
             crate::rtmp_log!(
@@ -139,8 +157,6 @@ unsafe fn add_prop(obj: *mut AMFObject, prop: *const AMFObjectProperty) -> bool 
             }
             (*obj).o_props = grown as *mut AMFObjectProperty;
         }
-        ptr::copy_nonoverlapping(prop, (*obj).o_props.add(n as usize), 1);
-        (*obj).o_num = n + 1;
         true
     }
 }
@@ -197,6 +213,34 @@ unsafe fn reset_obj(obj: *mut AMFObject, depth: u32) {
     }
 }
 
+/// [`CSink::push`] when the array is full or not yet allocated: [`reserve_prop`].
+///
+/// # Safety
+/// As [`reserve_prop`].
+#[cold]
+#[inline(never)]
+unsafe fn grow(obj: &mut AMFObject) -> bool {
+    // SAFETY: see the function contract.
+    unsafe { reserve_prop(obj) }
+}
+
+/// Releases what a property the decoder could not store owns (only containers own anything,
+/// so for the scalars of the fast paths this is nothing at all).
+#[inline(always)]
+fn refuse(prop: Prop<'_, AMFObject>) -> DecodeError {
+    if let Val::Object(o) | Val::EcmaArray(o) | Val::StrictArray(o) = prop.val {
+        release(o);
+    }
+    DecodeError
+}
+
+#[cold]
+#[inline(never)]
+fn release(mut o: AMFObject) {
+    // SAFETY: a container the decoder's sink built.
+    unsafe { reset_obj(&mut o, 0) }
+}
+
 /// Builds `AMFObject`s for the decoder.
 struct CSink;
 
@@ -209,23 +253,17 @@ impl<'a> Sink<'a> for CSink {
 
     #[inline(always)]
     fn push(&mut self, obj: &mut AMFObject, prop: Prop<'a, AMFObject>) -> Result<(), DecodeError> {
-        let mut p = c_prop(prop);
         let n = obj.o_num;
         // SAFETY: `obj` is an object this sink built (o_num >= 0, o_props grown 16 at a time),
-        // so when n % 16 != 0 the array has room for entry n.
+        // so when n % 16 != 0 the array has room for entry n; otherwise `grow` makes it.
         unsafe {
-            if n & 0x0f != 0 {
-                obj.o_props.add(n as usize).write(p);
-                obj.o_num = n + 1;
-                return Ok(());
+            if n & 0x0f == 0 && !grow(obj) {
+                return Err(refuse(prop));
             }
-            if add_prop(obj, &p) {
-                Ok(())
-            } else {
-                reset_prop(&mut p, 0);
-                Err(DecodeError)
-            }
+            obj.o_props.add(n as usize).write(c_prop(prop));
         }
+        obj.o_num = n + 1;
+        Ok(())
     }
 
     fn discard(&mut self, mut obj: AMFObject) {
@@ -322,18 +360,28 @@ impl<'v> ObjView<'v> for CObj<'v> {
     /// Only short names and strings (see [`aval_short`]): the encoders' fast path then copies
     /// them inline; anything else takes the general path.
     #[inline(always)]
-    fn scalar(&self, i: usize) -> Option<(&'v [u8], Scalar<'v>)> {
+    fn encode_scalar(&self, i: usize, out: &mut [u8]) -> Option<usize> {
         // SAFETY: as `name`; the union member read is the one `p_type` selects.
         unsafe {
             let p = self.props.add(i);
-            let name = aval_short(&(*p).p_name)?;
-            let v = match (*p).p_type {
-                0 => Scalar::Number((*p).p_vu.p_number),
-                1 => Scalar::Boolean((*p).p_vu.p_number != 0.0),
-                2 => Scalar::String(aval_short(&(*p).p_vu.p_aval)?),
-                _ => return None,
-            };
-            Some((name, v))
+            // a name of 1 to SHORT bytes (members with an empty name take the general path)
+            let n = (*p).p_name.av_len as u32 as usize;
+            if n.wrapping_sub(1) >= encode::SHORT || (*p).p_name.av_val.is_null() {
+                return None;
+            }
+            let name = std::slice::from_raw_parts((*p).p_name.av_val as *const u8, n);
+            match (*p).p_type {
+                0 => encode::named_scalar(out, name, Scalar::Number((*p).p_vu.p_number)),
+                1 => {
+                    let b = (*p).p_vu.p_number != 0.0;
+                    encode::named_scalar(out, name, Scalar::Boolean(b))
+                }
+                2 => {
+                    let s = aval_short(&(*p).p_vu.p_aval)?;
+                    encode::named_scalar(out, name, Scalar::String(s))
+                }
+                _ => None,
+            }
         }
     }
 }

@@ -105,11 +105,13 @@ fn scalar_prop<'a, O, R>(
             return None;
         }
         let n = be16(buf) as usize;
-        let s = buf.get(2..2 + n)?;
-        if n > 0 {
-            name = Some(s);
-        }
         p = 2 + n;
+        if p >= buf.len() {
+            return None;
+        }
+        if n > 0 {
+            name = Some(&buf[2..p]);
+        }
     }
     let ty = *buf.get(p)?;
     let rest = &buf[p + 1..];
@@ -207,16 +209,21 @@ impl<'s, 'a, S: Sink<'a>> Decoder<'s, S> {
     /// property start. On failure the object keeps the properties decoded so far.
     pub fn object(&mut self, buf: &'a [u8], named: bool) -> (S::Obj, Result<usize, DecodeError>) {
         let mut obj = self.sink.new_obj();
-        let r = self.object_into(buf, named, &mut obj);
+        let r = if named {
+            self.object_into::<true>(buf, &mut obj)
+        } else {
+            self.object_into::<false>(buf, &mut obj)
+        };
         (obj, r)
     }
 
-    fn object_into(
+    /// (`NAMED`: members have names; a constant so that each kind gets its own loop)
+    fn object_into<const NAMED: bool>(
         &mut self,
         buf: &'a [u8],
-        named: bool,
         obj: &mut S::Obj,
     ) -> Result<usize, DecodeError> {
+        let named = NAMED;
         let is_end = |rest: &[u8]| rest.len() >= 3 && rest[..3] == OBJECT_END;
         let mut pos = 0;
         while pos < buf.len() {
@@ -379,7 +386,7 @@ impl<'s, 'a, S: Sink<'a>> Decoder<'s, S> {
                 (v, 4 + n)
             }
             marker::OBJECT => {
-                let (o, n) = self.nested(rest, |d, o| d.object_into(rest, true, o))?;
+                let (o, n) = self.nested(rest, |d, o| d.object_into::<true>(rest, o))?;
                 (Val::Object(o), n)
             }
             marker::ECMA_ARRAY => {
@@ -389,7 +396,7 @@ impl<'s, 'a, S: Sink<'a>> Decoder<'s, S> {
                     return Err(DecodeError);
                 }
                 let body = &rest[4..];
-                let (o, n) = self.nested(body, |d, o| d.object_into(body, true, o))?;
+                let (o, n) = self.nested(body, |d, o| d.object_into::<true>(body, o))?;
                 (Val::EcmaArray(o), 4 + n)
             }
             marker::STRICT_ARRAY => {

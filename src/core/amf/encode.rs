@@ -279,13 +279,9 @@ fn container<'v, O: ObjView<'v>>(out: &mut [u8], o: O, kind: u8, depth: u32) -> 
     }
     for i in 0..o.count().max(0) as usize {
         // a member with a non-empty name: `prop_at` writes the name and the value
-        if let Some((n, v)) = o.scalar(i) {
-            if !n.is_empty() {
-                if let Some(k) = named_scalar(&mut out[p..], n, v) {
-                    p += k;
-                    continue;
-                }
-            }
+        if let Some(k) = o.encode_scalar(i, &mut out[p..]) {
+            p += k;
+            continue;
         }
         match member(&mut out[p..], o, i, depth) {
             Some(k) => p += k,
@@ -312,6 +308,16 @@ pub fn named_scalar_room(n: &[u8], v: Scalar<'_>) -> usize {
             Scalar::Boolean(_) => 2,
             Scalar::String(s) => 5 + s.len(),
         }
+}
+
+/// A container member through [`named_scalar`] (members with an empty name take the general
+/// path).
+#[inline(always)]
+pub fn scalar_member(out: &mut [u8], n: &[u8], v: Scalar<'_>) -> Option<usize> {
+    if n.is_empty() {
+        return None;
+    }
+    named_scalar(out, n, v)
 }
 
 /// A number, boolean or string: the values the fast paths handle.
