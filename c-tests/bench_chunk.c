@@ -176,6 +176,10 @@ static int bench_read(int chunk)
     build_stream(chunk, n);
     int sv[2];
     socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    /* A deep socket buffer, so that the feeder is rarely the one the reader waits for: the
+     * point is the reader's speed (the kernel caps it at net.core.wmem_max). */
+    int deep = 8 << 20;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &deep, sizeof deep);
     pthread_t th;
     pthread_create(&th, NULL, feeder, (void *)(intptr_t)sv[0]);
     RTMP *r = RTMP_Alloc();
