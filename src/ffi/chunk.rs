@@ -379,6 +379,12 @@ unsafe fn alloc_body_uninit(size: u32) -> *mut c_char {
 /// HTTP tunnelling nor encryption on the connection. Returns `false` having changed nothing
 /// when any of that does not hold; otherwise it has done exactly what [`read_packet`] would
 /// have done (same packet, channel state, counters and `m_chunk`).
+///
+/// When the caller does not watch chunks (`m_chunk` NULL), the following chunks of the same
+/// message that are already buffered, each a one-byte type-3 header on the same channel with
+/// no acknowledgement due, are taken in the same call: what [`read_packet`] would have done in
+/// that many calls, less the intermediate returns (docs/compat.md). With `m_chunk` set, one
+/// chunk per call, as librtmp.
 #[inline(always)]
 unsafe fn read_continuation(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
     // SAFETY: `r` and `p` are valid (checked by the export); `start_offset` bounds the
@@ -425,40 +431,186 @@ unsafe fn read_continuation(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
         if read >= size || in_chunk <= 0 {
             return false;
         }
-        let n = (size - read).min(in_chunk as u32) as usize;
-        if (avail as usize) < 1 + n {
+        let Some(n) = first_continuation(r, avail, size - read, in_chunk as u32) else {
             return false;
-        }
-        // (the general path counts the header byte, then the payload)
-        let bytes_in = (*r).m_nBytesIn.wrapping_add(1 + n as c_int);
-        if ack_due(r, (*r).m_nBytesIn.wrapping_add(1)) || ack_due(r, bytes_in) {
-            return false;
-        }
+        };
 
+        // (like the general path, the stored packet's `m_chunk` is the one reported to)
         *p = *s;
-        let dst = (*p).m_body.add(read as usize);
-        std::ptr::copy_nonoverlapping((*sb).sb_start.add(1), dst, n);
-        (*sb).sb_start = (*sb).sb_start.add(1 + n);
-        (*sb).sb_size = avail - (1 + n) as c_int;
+        let chunk = (*p).m_chunk;
+        let body = (*p).m_body;
+        // The loop keeps the socket buffer position and byte count in locals and stores them
+        // once at the end; nothing it calls looks at them. The acknowledgement rule's terms do
+        // not change during the loop (no acknowledgement is sent in it).
+        let start = (*sb).sb_start;
+        let avail = avail as usize;
+        let (counting, ack_at) = (
+            (*r).m_bSendCounter != 0,
+            (*r).m_nBytesInSent.wrapping_add((*r).m_nClientBW / 10),
+        );
+        let run = take_chunks(
+            Chunks {
+                start: start as *const u8,
+                avail,
+                body: body as *mut u8,
+                size,
+                in_chunk: in_chunk as u32,
+                header: b,
+                single: !chunk.is_null(),
+                counting,
+                ack_at,
+            },
+            read,
+            n,
+            (*r).m_nBytesIn,
+        );
+        let (pos, read, bytes_in, complete) = (run.pos, run.read, run.bytes_in, run.complete);
+        (*sb).sb_start = start.add(pos);
+        (*sb).sb_size = (avail - pos) as c_int;
         (*sb).sb_timedout = 0;
         (*r).m_nBytesIn = bytes_in;
-        let chunk = (*p).m_chunk;
         if !chunk.is_null() {
+            // (a single chunk: `pos` is its size)
             (*chunk).c_headerSize = 1;
             (*chunk).c_header[0] = b as c_char;
-            (*chunk).c_chunk = dst;
-            (*chunk).c_chunkSize = n as c_int;
+            (*chunk).c_chunk = body.add(read as usize + 1 - pos);
+            (*chunk).c_chunkSize = (pos - 1) as c_int;
         }
-        let done = read + n as u32;
-        (*p).m_nBytesRead = done;
-        if done == size {
+        (*p).m_nBytesRead = read;
+        if complete {
             finish_message(r, p, s, ch);
         } else {
-            (*s).m_nBytesRead = done;
+            (*s).m_nBytesRead = read;
             (*p).m_body = std::ptr::null_mut();
         }
         true
     }
+}
+
+/// What [`take_chunks`] works on: the buffered bytes from `sb_start`, the message body and
+/// the rules for going on.
+struct Chunks {
+    start: *const u8,
+    avail: usize,
+    body: *mut u8,
+    size: u32,
+    in_chunk: u32,
+    /// The one-byte type-3 header of this channel.
+    header: u8,
+    /// One chunk only (the caller watches chunks).
+    single: bool,
+    /// The acknowledgement rule: on, and the count beyond which one is due.
+    counting: bool,
+    ack_at: c_int,
+}
+
+/// Where [`take_chunks`] stopped: bytes consumed from `start`, body bytes now read, the
+/// received-bytes count, and whether the message is complete.
+struct Run {
+    pos: usize,
+    read: u32,
+    bytes_in: c_int,
+    complete: bool,
+}
+
+/// The loop of [`read_continuation`]: copies the payload of the chunk at `start` (`n` bytes,
+/// known to be buffered with no acknowledgement due), then of each following chunk while it is
+/// the same header byte, wholly buffered, with no acknowledgement due, and the caller does not
+/// watch chunks. Kept apart (and free of calls) so that its state stays in registers.
+///
+/// # Safety
+/// `c.start` readable for `c.avail` bytes; `c.body` writable for `c.size` bytes; the first
+/// chunk as described.
+#[inline(never)]
+unsafe fn take_chunks(c: Chunks, mut read: u32, mut n: usize, mut bytes_in: c_int) -> Run {
+    // SAFETY: see the function contract; every chunk is checked to be inside `avail` and to
+    // end inside the body (`n <= size - read`).
+    unsafe {
+        let mut pos = 0;
+        let complete = loop {
+            copy_payload(c.start.add(pos + 1), c.body.add(read as usize), n);
+            pos += 1 + n;
+            bytes_in = bytes_in.wrapping_add(1 + n as c_int);
+            read += n as u32;
+            if read == c.size {
+                break true;
+            }
+            let rest = c.avail - pos;
+            if c.single || rest < 2 || *c.start.add(pos) != c.header {
+                break false;
+            }
+            n = (c.size - read).min(c.in_chunk) as usize;
+            let due = |x: c_int| c.counting && x > c.ack_at;
+            if rest < 1 + n
+                || due(bytes_in.wrapping_add(1))
+                || due(bytes_in.wrapping_add(1 + n as c_int))
+            {
+                break false;
+            }
+        };
+        Run {
+            pos,
+            read,
+            bytes_in,
+            complete,
+        }
+    }
+}
+
+/// Copies a chunk payload: from 32 bytes on, in 32-byte blocks (the last one overlapping the
+/// one before it) inline, which keeps the caller's loop free of a call; shorter ones (the end
+/// of a message) through `memcpy`.
+///
+/// # Safety
+/// `src` readable and `dst` writable for `n` bytes; the ranges do not overlap.
+#[inline(always)]
+unsafe fn copy_payload(src: *const u8, dst: *mut u8, n: usize) {
+    // SAFETY: see the function contract; every block lies inside the first `n` bytes.
+    unsafe {
+        if n < 32 {
+            std::ptr::copy_nonoverlapping(src, dst, n);
+            return;
+        }
+        let block = |at: usize| {
+            let v = std::ptr::read_unaligned(src.add(at) as *const [u64; 4]);
+            std::ptr::write_unaligned(dst.add(at) as *mut [u64; 4], v);
+        };
+        let mut at = 0;
+        while at + 32 < n {
+            block(at);
+            at += 32;
+        }
+        block(n - 32);
+    }
+}
+
+/// The payload size of the continuation chunk at `sb_start` (`left` bytes of the message to
+/// go, chunk size `in_chunk`), when its header byte and whole payload are buffered (`avail`
+/// bytes) and no acknowledgement falls due while reading it; `None` otherwise. (The loop in
+/// [`read_continuation`] applies the same rule to the chunks after the first.)
+///
+/// # Safety
+/// `r` must be valid.
+#[inline(always)]
+unsafe fn first_continuation(
+    r: *const RTMP,
+    avail: c_int,
+    left: u32,
+    in_chunk: u32,
+) -> Option<usize> {
+    let n = left.min(in_chunk) as usize;
+    if (avail as usize) < 1 + n {
+        return None;
+    }
+    // SAFETY: see the function contract.
+    unsafe {
+        // (the general path counts the header byte, then the payload)
+        let before = (*r).m_nBytesIn;
+        if ack_due(r, before.wrapping_add(1)) || ack_due(r, before.wrapping_add(1 + n as c_int)) {
+            return None;
+        }
+    }
+    Some(n)
 }
 
 /// `RTMP_ReadPacket` body: one chunk per call.
@@ -1535,15 +1687,17 @@ mod tests {
                 Vec::new()
             };
             assert_eq!(q.m_chunk, c);
-            let ch = &*c;
-            let report = (
-                ch.c_headerSize,
-                ch.c_header[..ch.c_headerSize.clamp(0, 18) as usize]
-                    .iter()
-                    .map(|&b| b as u8)
-                    .collect(),
-                slice(ch.c_chunk, ch.c_chunkSize.max(0) as usize).to_vec(),
-            );
+            let report = match c.as_ref() {
+                Some(ch) => (
+                    ch.c_headerSize,
+                    ch.c_header[..ch.c_headerSize.clamp(0, 18) as usize]
+                        .iter()
+                        .map(|&b| b as u8)
+                        .collect(),
+                    slice(ch.c_chunk, ch.c_chunkSize.max(0) as usize).to_vec(),
+                ),
+                None => (0, Vec::new(), Vec::new()),
+            };
             let counters = [(*r).m_nBytesIn, (*r).m_nBytesInSent, (*r).m_sb.sb_size];
             if complete {
                 super::super::packet::free_body(p);
@@ -1552,10 +1706,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn continuation_fast_path_matches_the_general_path() {
-        // Our writer at chunk size 16: several channels (1-, 2- and 3-byte basic headers),
-        // an extended timestamp, type-3 headers that start new messages.
+    /// A stream for the continuation tests, chunk size 16: our writer on several channels (1-,
+    /// 2- and 3-byte basic headers), an extended timestamp, type-3 headers that start new
+    /// messages, then an interleaved message and more type-3 headers written by hand.
+    fn continuation_stream() -> Vec<u8> {
         let w = Handle::new();
         let mut stream = Vec::new();
         // SAFETY: valid handles; the peer fd of `w` is drained after each packet.
@@ -1606,40 +1760,82 @@ mod tests {
             stream.extend_from_slice(&[fill; 16][..if fill == b'i' { 8 } else { 16 }]);
         }
 
-        let (a, b) = (Handle::new(), Handle::new());
-        let mut seen = [Vec::new(), Vec::new()];
-        for (k, h) in [&a, &b].into_iter().enumerate() {
-            // SAFETY: valid handles and packets; the chunk report outlives the reads.
-            unsafe {
-                (*h.0).m_inChunkSize = 16;
-                (*h.0).m_bSendCounter = 1;
-                (*h.0).m_nClientBW = 400; // an acknowledgement every 40 bytes
-                let n = libc::write(h.1, stream.as_ptr() as *const c_void, stream.len());
-                assert_eq!(n, stream.len() as isize);
-                libc::shutdown(h.1, libc::SHUT_WR);
-                let mut c: RTMPChunk = std::mem::zeroed();
-                let mut p: RTMPPacket = std::mem::zeroed();
+        stream
+    }
+
+    /// Reads `stream` (chunk size 16, an acknowledgement every 40 bytes) to the end through
+    /// [`step`], with or without a chunk report; returns every call's outcome.
+    fn read_all(stream: &[u8], fast: bool, watch_chunks: bool) -> Vec<Seen> {
+        let h = Handle::new();
+        let mut seen = Vec::new();
+        // SAFETY: valid handle and packets; the chunk report outlives the reads.
+        unsafe {
+            (*h.0).m_inChunkSize = 16;
+            (*h.0).m_bSendCounter = 1;
+            (*h.0).m_nClientBW = 400; // an acknowledgement every 40 bytes
+            let n = libc::write(h.1, stream.as_ptr() as *const c_void, stream.len());
+            assert_eq!(n, stream.len() as isize);
+            libc::shutdown(h.1, libc::SHUT_WR);
+            let mut c: RTMPChunk = std::mem::zeroed();
+            let mut p: RTMPPacket = std::mem::zeroed();
+            if watch_chunks {
                 p.m_chunk = &mut c;
-                loop {
-                    let s = step(h.0, &mut p, &mut c, k == 0);
-                    let ok = s.0;
-                    seen[k].push(s);
-                    if !ok {
-                        break;
-                    }
-                }
-                // the acknowledgements sent back
-                let mut acks = [0u8; 4096];
-                let n = libc::read(h.1, acks.as_mut_ptr() as *mut c_void, acks.len());
-                assert!(n > 0);
-                let acks = acks[..n as usize].to_vec();
-                seen[k].push((false, [0; 8], acks, (0, Vec::new(), Vec::new()), [0; 3]));
             }
+            loop {
+                let s = step(h.0, &mut p, p.m_chunk, fast);
+                let ok = s.0;
+                seen.push(s);
+                if !ok {
+                    break;
+                }
+            }
+            // the acknowledgements sent back
+            let mut acks = [0u8; 4096];
+            let n = libc::read(h.1, acks.as_mut_ptr() as *mut c_void, acks.len());
+            assert!(n > 0);
+            let acks = acks[..n as usize].to_vec();
+            seen.push((false, [0; 8], acks, (0, Vec::new(), Vec::new()), [0; 3]));
         }
+        seen
+    }
+
+    #[test]
+    fn continuation_fast_path_matches_the_general_path() {
+        let stream = continuation_stream();
+        let seen = [
+            read_all(&stream, true, true),
+            read_all(&stream, false, true),
+        ];
         assert!(seen[0].len() > 40, "{} calls", seen[0].len());
         for (i, (x, y)) in seen[0].iter().zip(&seen[1]).enumerate() {
             assert_eq!(x, y, "call {i}");
         }
         assert_eq!(seen[0].len(), seen[1].len());
+    }
+
+    /// Without a chunk report, a call may take several buffered chunks of one message: the
+    /// completed messages, the acknowledgements (same bytes, at the same stream positions) and
+    /// the end state are those of the one-chunk-per-call path, in fewer calls.
+    #[test]
+    fn several_chunks_per_call_without_a_chunk_report() {
+        let stream = continuation_stream();
+        let (fast, general) = (
+            read_all(&stream, true, false),
+            read_all(&stream, false, false),
+        );
+        let done = |v: &[Seen]| -> Vec<Seen> {
+            v.iter()
+                .filter(|x| !x.0 || x.1[7] == x.1[6])
+                .map(|x| (x.0, x.1, x.2.clone(), x.3.clone(), [0; 3]))
+                .collect()
+        };
+        assert_eq!(done(&fast), done(&general));
+        assert_eq!(fast.last(), general.last(), "acknowledgements");
+        assert!(
+            fast.len() < general.len(),
+            "{} vs {} calls",
+            fast.len(),
+            general.len()
+        );
     }
 }
