@@ -45,6 +45,7 @@ pub fn guard_ptr<T, R>(func: &'static str, ptr: *const T, fail: R, body: impl Fn
     guard(func, fail, body)
 }
 
+/// The log line of a NULL argument (out of line, as [`panicked`]).
 #[cold]
 #[inline(never)]
 fn null_argument(func: &str) {

@@ -278,7 +278,8 @@ fn container<'v, O: ObjView<'v>>(out: &mut [u8], o: O, kind: u8, depth: u32) -> 
         p += int32(&mut out[1..], o.count() as u32)?;
     }
     for i in 0..o.count().max(0) as usize {
-        // a member with a non-empty name: `prop_at` writes the name and the value
+        // the fast path (a number, boolean or short string with a non-empty name), else the
+        // step-by-step `member`
         if let Some(k) = o.encode_scalar(i, &mut out[p..]) {
             p += k;
             continue;
