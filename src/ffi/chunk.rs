@@ -172,21 +172,50 @@ unsafe fn account_read(r: *mut RTMP, k: usize) -> bool {
     // SAFETY: caller passes a valid handle.
     unsafe {
         (*r).m_nBytesIn = (*r).m_nBytesIn.wrapping_add(k as c_int);
-        if ack_due(r, (*r).m_nBytesIn) && !send_bytes_received(r) {
+        if AckRule::of(r).due((*r).m_nBytesIn) && !send_bytes_received(r) {
             return false;
         }
     }
     true
 }
 
-/// Whether an Acknowledgement is due once `bytes_in` bytes have been read (only with
-/// `m_bSendCounter`, past a tenth of the peer's window since the last one).
-#[inline(always)]
-unsafe fn ack_due(r: *const RTMP, bytes_in: c_int) -> bool {
-    // SAFETY: caller passes a valid handle.
-    unsafe {
-        (*r).m_bSendCounter != 0
-            && bytes_in > (*r).m_nBytesInSent.wrapping_add((*r).m_nClientBW / 10)
+/// When an Acknowledgement is due: only with `m_bSendCounter`, once the bytes read pass a
+/// tenth of the peer's window since the last one. Taken from the handle; it changes only when
+/// an Acknowledgement is sent.
+#[derive(Clone, Copy)]
+struct AckRule {
+    counting: bool,
+    at: c_int,
+}
+
+impl AckRule {
+    /// # Safety
+    /// `r` must be valid.
+    #[inline(always)]
+    unsafe fn of(r: *const RTMP) -> Self {
+        // SAFETY: see the function contract.
+        unsafe {
+            AckRule {
+                counting: (*r).m_bSendCounter != 0,
+                at: (*r).m_nBytesInSent.wrapping_add((*r).m_nClientBW / 10),
+            }
+        }
+    }
+
+    /// Whether one is due once `bytes_in` bytes have been read.
+    #[inline(always)]
+    fn due(self, bytes_in: c_int) -> bool {
+        self.counting && bytes_in > self.at
+    }
+
+    /// Whether a chunk of a one-byte header and `n` payload bytes can be taken from `rest`
+    /// buffered bytes, `bytes_in` read so far, with none falling due while it is read (the
+    /// general path counts the header byte, then the payload).
+    #[inline(always)]
+    fn takes_chunk(self, rest: usize, n: usize, bytes_in: c_int) -> bool {
+        rest > n
+            && !self.due(bytes_in.wrapping_add(1))
+            && !self.due(bytes_in.wrapping_add(1 + n as c_int))
     }
 }
 
@@ -431,23 +460,21 @@ unsafe fn read_continuation(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
         if read >= size || in_chunk <= 0 {
             return false;
         }
-        let Some(n) = first_continuation(r, avail, size - read, in_chunk as u32) else {
+        let ack = AckRule::of(r);
+        let n = (size - read).min(in_chunk as u32) as usize;
+        if !ack.takes_chunk(avail as usize, n, (*r).m_nBytesIn) {
             return false;
-        };
+        }
 
         // (like the general path, the stored packet's `m_chunk` is the one reported to)
         *p = *s;
         let chunk = (*p).m_chunk;
         let body = (*p).m_body;
         // The loop keeps the socket buffer position and byte count in locals and stores them
-        // once at the end; nothing it calls looks at them. The acknowledgement rule's terms do
-        // not change during the loop (no acknowledgement is sent in it).
+        // once at the end; nothing it calls looks at them. The acknowledgement rule does not
+        // change during the loop (no acknowledgement is sent in it).
         let start = (*sb).sb_start;
         let avail = avail as usize;
-        let (counting, ack_at) = (
-            (*r).m_bSendCounter != 0,
-            (*r).m_nBytesInSent.wrapping_add((*r).m_nClientBW / 10),
-        );
         let run = take_chunks(
             Chunks {
                 start: start as *const u8,
@@ -457,8 +484,7 @@ unsafe fn read_continuation(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
                 in_chunk: in_chunk as u32,
                 header: b,
                 single: !chunk.is_null(),
-                counting,
-                ack_at,
+                ack,
             },
             read,
             n,
@@ -499,9 +525,7 @@ struct Chunks {
     header: u8,
     /// One chunk only (the caller watches chunks).
     single: bool,
-    /// The acknowledgement rule: on, and the count beyond which one is due.
-    counting: bool,
-    ack_at: c_int,
+    ack: AckRule,
 }
 
 /// Where [`take_chunks`] stopped: bytes consumed from `start`, body bytes now read, the
@@ -540,11 +564,7 @@ unsafe fn take_chunks(c: Chunks, mut read: u32, mut n: usize, mut bytes_in: c_in
                 break false;
             }
             n = (c.size - read).min(c.in_chunk) as usize;
-            let due = |x: c_int| c.counting && x > c.ack_at;
-            if rest < 1 + n
-                || due(bytes_in.wrapping_add(1))
-                || due(bytes_in.wrapping_add(1 + n as c_int))
-            {
+            if !c.ack.takes_chunk(rest, n, bytes_in) {
                 break false;
             }
         };
@@ -557,8 +577,8 @@ unsafe fn take_chunks(c: Chunks, mut read: u32, mut n: usize, mut bytes_in: c_in
     }
 }
 
-/// Copies a chunk payload: from 32 bytes on, in 32-byte blocks (the last one overlapping the
-/// one before it) inline, which keeps the caller's loop free of a call; shorter ones (the end
+/// Copies a chunk payload: from 32 bytes on, in 32-byte blocks (the last ones overlapping the
+/// ones before them) inline, which keeps the caller's loop free of a call; shorter ones (the end
 /// of a message) through `memcpy`.
 ///
 /// # Safety
@@ -575,6 +595,19 @@ unsafe fn copy_payload(src: *const u8, dst: *mut u8, n: usize) {
             let v = std::ptr::read_unaligned(src.add(at) as *const [u64; 4]);
             std::ptr::write_unaligned(dst.add(at) as *mut [u64; 4], v);
         };
+        // up to 128 bytes (the default chunk size) without a loop
+        if n <= 64 {
+            block(0);
+            block(n - 32);
+            return;
+        }
+        if n <= 128 {
+            block(0);
+            block(32);
+            block(n - 64);
+            block(n - 32);
+            return;
+        }
         let mut at = 0;
         while at + 32 < n {
             block(at);
@@ -582,35 +615,6 @@ unsafe fn copy_payload(src: *const u8, dst: *mut u8, n: usize) {
         }
         block(n - 32);
     }
-}
-
-/// The payload size of the continuation chunk at `sb_start` (`left` bytes of the message to
-/// go, chunk size `in_chunk`), when its header byte and whole payload are buffered (`avail`
-/// bytes) and no acknowledgement falls due while reading it; `None` otherwise. (The loop in
-/// [`read_continuation`] applies the same rule to the chunks after the first.)
-///
-/// # Safety
-/// `r` must be valid.
-#[inline(always)]
-unsafe fn first_continuation(
-    r: *const RTMP,
-    avail: c_int,
-    left: u32,
-    in_chunk: u32,
-) -> Option<usize> {
-    let n = left.min(in_chunk) as usize;
-    if (avail as usize) < 1 + n {
-        return None;
-    }
-    // SAFETY: see the function contract.
-    unsafe {
-        // (the general path counts the header byte, then the payload)
-        let before = (*r).m_nBytesIn;
-        if ack_due(r, before.wrapping_add(1)) || ack_due(r, before.wrapping_add(1 + n as c_int)) {
-            return None;
-        }
-    }
-    Some(n)
 }
 
 /// `RTMP_ReadPacket` body: one chunk per call.
