@@ -364,7 +364,9 @@ impl<'v> ObjView<'v> for CObj<'v> {
         // SAFETY: as `name`; the union member read is the one `p_type` selects.
         unsafe {
             let p = self.props.add(i);
-            // a name of 1 to SHORT bytes (members with an empty name take the general path)
+            // a name of 1 to SHORT bytes (members with an empty name take the general path):
+            // `aval_short` plus an emptiness test in one range check, which measured fewer
+            // instructions per member
             let n = (*p).p_name.av_len as u32 as usize;
             if n.wrapping_sub(1) >= encode::SHORT || (*p).p_name.av_val.is_null() {
                 return None;
