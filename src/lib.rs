@@ -8,7 +8,5 @@
 
 pub mod core;
 pub mod ffi;
-pub mod http;
 pub mod io;
 pub mod log;
-pub mod net;

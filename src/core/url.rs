@@ -680,6 +680,28 @@ pub fn find_option(name: &[u8], len: i32) -> Option<&'static OptDef> {
     })
 }
 
+/// Our option beyond librtmp's table: `tlsVerify` (boolean, on by default). It is not listed
+/// with the others, so that the usage text stays librtmp's.
+pub const TLS_VERIFY_OPTION: &str = "tlsVerify";
+
+/// Whether the option named `name` (C string, `av_len` `len`) is [`TLS_VERIFY_OPTION`].
+pub fn is_tls_verify_option(name: &[u8], len: i32) -> bool {
+    TLS_VERIFY_OPTION.len() as i64 == i64::from(len)
+        && TLS_VERIFY_OPTION
+            .as_bytes()
+            .eq_ignore_ascii_case(name.get(..TLS_VERIFY_OPTION.len()).unwrap_or(name))
+}
+
+/// Whether a boolean option's value switches it off: `0`, `off`, `no` or `false`.
+pub fn is_false(value: &[u8], len: i32) -> bool {
+    [&b"0"[..], b"off", b"no", b"false"].iter().any(|t| {
+        t.len() as i64 == i64::from(len)
+            && value
+                .get(..t.len())
+                .is_some_and(|v| t.eq_ignore_ascii_case(v))
+    })
+}
+
 /// Whether a boolean option's value (C string `value`, `av_len` `len`) switches it on.
 pub fn is_true(value: &[u8], len: i32) -> bool {
     [&b"1"[..], b"on", b"yes", b"true"]
@@ -988,6 +1010,13 @@ mod tests {
     fn option_table() {
         assert_eq!(find_option(b"LIVE", 4).unwrap().target, OptTarget::Flag(2));
         assert!(find_option(b"live", 5).is_none());
+        assert!(is_tls_verify_option(b"tlsverify", 9));
+        assert!(is_tls_verify_option(b"tlsVerify=0", 9));
+        assert!(!is_tls_verify_option(b"tlsVerify", 8));
+        assert!(is_false(b"0 live=1", 1));
+        assert!(is_false(b"OFF", 3));
+        assert!(!is_false(b"1", 1));
+        assert!(!is_false(b"0", 2));
         assert!(is_true(b"On", 2) && is_true(b"TRUE", 4) && !is_true(b"0n", 2));
         assert!(!is_true(b"131", 1));
         let u = usage_lines();

@@ -150,17 +150,10 @@ pub unsafe fn close_after_io_error(r: *mut RTMP) {
     unsafe { super::client::close_session(r, false) }
 }
 
-/// `RTMPSockBuf_Close` without the guard (TLS seam: bye + deinit when `sb_ssl` is set).
+/// `RTMPSockBuf_Close` without the guard.
 unsafe fn sock_close(sb: *mut RTMPSockBuf) -> c_int {
     // SAFETY: caller passes a valid socket buffer.
-    unsafe {
-        (*sb).sb_ssl = std::ptr::null_mut();
-        let fd = (*sb).sb_socket;
-        if fd != -1 {
-            return libc::close(fd);
-        }
-    }
-    0
+    unsafe { io::close(sb) }
 }
 
 // ---------------------------------------------------------------------------------------------

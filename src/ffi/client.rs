@@ -21,8 +21,8 @@ use crate::core::chunk as cc;
 use crate::core::commands as cmd;
 use crate::core::handshake as hs;
 use crate::io;
+use crate::io::net;
 use crate::log;
-use crate::net;
 
 // Message types.
 const PT_CHUNK_SIZE: u8 = 0x01;
@@ -120,7 +120,7 @@ pub unsafe fn close_session(r: *mut RTMP, reconnect: bool) {
             if fd != -1 {
                 if publishing {
                     // Everything written must reach the server before the socket goes away.
-                    drain_before_close(fd, (*r).Link.timeout);
+                    io::drain_before_close(addr_of_mut!((*r).m_sb), (*r).Link.timeout);
                 } else {
                     // A read blocked in another thread (GStreamer closes to abort a read) is
                     // woken by the shutdown at the end, once the handle is reset: it then finds
@@ -173,66 +173,6 @@ pub unsafe fn close_session(r: *mut RTMP, reconnect: bool) {
         if wake_fd != -1 {
             libc::shutdown(wake_fd, libc::SHUT_RDWR);
             libc::close(wake_fd);
-        }
-    }
-}
-
-/// The graceful end of a publishing session: closes the sending side (FIN after the last
-/// message), then reads and discards whatever the server still sends until it closes its side,
-/// at most `timeout` seconds (`Link.timeout`; 30 s when not positive). Closing a socket with
-/// unread bytes in its receive queue makes the kernel send RST, and the server then drops what
-/// it had not read yet: the tail of the stream (librtmp 2.4 loses the last frames this way).
-fn drain_before_close(fd: c_int, timeout: c_int) {
-    let secs = if timeout > 0 { timeout as u64 } else { 30 };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-    // SAFETY: plain syscalls on the session's socket, which stays open until the caller closes
-    // it; the scratch buffer is local.
-    unsafe {
-        if libc::shutdown(fd, libc::SHUT_WR) != 0 {
-            return;
-        }
-        let mut scratch = [0u8; 16384];
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                crate::rtmp_log!(
-                    log::DEBUG,
-                    "RTMP_Close, the server did not close within {secs} s"
-                );
-                return;
-            }
-            let mut pfd = libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            let ms = left.as_millis().clamp(1, i32::MAX as u128) as c_int;
-            let n = libc::poll(&mut pfd, 1, ms);
-            if n < 0 {
-                if io::last_errno() == libc::EINTR {
-                    continue;
-                }
-                return;
-            }
-            if n == 0 {
-                continue;
-            }
-            let k = libc::recv(
-                fd,
-                scratch.as_mut_ptr() as *mut c_void,
-                scratch.len(),
-                libc::MSG_DONTWAIT,
-            );
-            if k == 0 {
-                return; // the server closed: it has read everything we sent
-            }
-            if k < 0 {
-                let e = io::last_errno();
-                if e == libc::EINTR || e == libc::EAGAIN || e == libc::EWOULDBLOCK {
-                    continue;
-                }
-                return;
-            }
         }
     }
 }
@@ -650,9 +590,7 @@ unsafe fn connect1(r: *mut RTMP, cp: *mut RTMPPacket) -> bool {
     // SAFETY: caller passes a valid handle.
     unsafe {
         let proto = (*r).Link.protocol;
-        let unsupported = if proto & RTMP_FEATURE_SSL != 0 {
-            Some("TLS (rtmps)")
-        } else if proto & RTMP_FEATURE_HTTP != 0 {
+        let unsupported = if proto & RTMP_FEATURE_HTTP != 0 {
             Some("HTTP tunnelling (rtmpt)")
         } else if proto & RTMP_FEATURE_ENC != 0 {
             Some("encryption (rtmpe)")
@@ -663,6 +601,10 @@ unsafe fn connect1(r: *mut RTMP, cp: *mut RTMPPacket) -> bool {
         };
         if let Some(what) = unsupported {
             crate::rtmp_log!(log::ERROR, "{F}, {what} is not supported by this build");
+            close_session(r, false);
+            return false;
+        }
+        if proto & RTMP_FEATURE_SSL != 0 && !start_tls(r) {
             close_session(r, false);
             return false;
         }
@@ -679,6 +621,42 @@ unsafe fn connect1(r: *mut RTMP, cp: *mut RTMPPacket) -> bool {
             return false;
         }
         true
+    }
+}
+
+/// TLS client handshake for `rtmps://` on the connected socket, to `Link.hostname`, bounded by
+/// `Link.timeout`; certificate checked unless `tlsVerify=0` or `LIBRTMP_TLS_VERIFY=0`.
+unsafe fn start_tls(r: *mut RTMP) -> bool {
+    const F: &str = "RTMP_Connect1";
+    // SAFETY: caller passes a valid handle.
+    unsafe {
+        let host = host_text(&(*r).Link.hostname);
+        let host = net::bare_host(&host);
+        let by_option = (*r).Link.lFlags & RTMP_LF_NOTLSVERIFY != 0;
+        let verify = !(by_option || io::tls::verify_disabled_by_env());
+        if !verify {
+            let why = if by_option {
+                "tlsVerify=0"
+            } else {
+                "LIBRTMP_TLS_VERIFY=0"
+            };
+            crate::rtmp_log!(
+                log::WARNING,
+                "TLS certificate checking is off ({why}): the server at {host} is not \
+                 authenticated, and anyone on the path can read and change the stream"
+            );
+        }
+        let timeout = net::timeout_of((*r).Link.timeout);
+        match io::start_tls_client(addr_of_mut!((*r).m_sb), host, verify, timeout) {
+            Ok(version) => {
+                crate::rtmp_log!(log::DEBUG, "{F}, TLS to {host} established ({version})");
+                true
+            }
+            Err(why) => {
+                crate::rtmp_log!(log::ERROR, "{F}, TLS: {why}");
+                false
+            }
+        }
     }
 }
 

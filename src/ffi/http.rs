@@ -7,7 +7,7 @@ use std::os::raw::{c_char, c_int, c_uchar, c_uint, c_void};
 use super::boundary::guard_ptr;
 use super::types::{HTTPResult, HTTP_ctx};
 use crate::core::swf::{self, CacheEntry, SwfHasher};
-use crate::http;
+use crate::io::http;
 use crate::log;
 use crate::rtmp_log;
 
@@ -63,22 +63,14 @@ pub unsafe extern "C" fn HTTP_get(
         let since = unsafe { read_date(ctx.date) };
         let data = ctx.data;
         let mut received: c_int = 0;
-        let outcome = if url.len() >= 8 && url[..8].eq_ignore_ascii_case("https://") {
-            rtmp_log!(log::ERROR, "HTTP_get: https is not supported yet: {url}");
-            http::Outcome {
-                result: http::HTTPRES_LOST_CONNECTION,
-                status: -1,
-                last_modified: None,
+        let verify = !crate::io::tls::verify_disabled_by_env();
+        let outcome = http::get(&url, since.as_deref(), verify, |body| {
+            received = received.saturating_add(body.len() as c_int);
+            if let Some(cb) = cb {
+                // SAFETY: the caller's callback, given a buffer valid for the call.
+                unsafe { cb(body.as_ptr() as *mut c_void, 1, body.len(), data) };
             }
-        } else {
-            http::get(&url, since.as_deref(), |body| {
-                received = received.saturating_add(body.len() as c_int);
-                if let Some(cb) = cb {
-                    // SAFETY: the caller's callback, given a buffer valid for the call.
-                    unsafe { cb(body.as_ptr() as *mut c_void, 1, body.len(), data) };
-                }
-            })
-        };
+        });
         ctx.size = ctx.size.saturating_add(received);
         ctx.status = outcome.status;
         if let Some(lm) = outcome.last_modified {
@@ -104,7 +96,7 @@ fn now() -> i64 {
 }
 
 /// Computes (or takes from the cache) the SWF size and hash for `url`.
-pub fn hash_swf(url: &str, age_days: c_int) -> Option<(u32, [u8; 32])> {
+pub fn hash_swf(url: &str, age_days: c_int, verify: bool) -> Option<(u32, [u8; 32])> {
     let path = cache_path();
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let mut entries = swf::parse_cache(&text);
@@ -121,7 +113,7 @@ pub fn hash_swf(url: &str, age_days: c_int) -> Option<(u32, [u8; 32])> {
     }
     let since = cached.map(|i| entries[i].date.clone());
     let mut hasher = SwfHasher::new();
-    let outcome = http::get(url, since.as_deref(), |b| hasher.update(b));
+    let outcome = http::get(url, since.as_deref(), verify, |b| hasher.update(b));
     let (size, hash, date) = match outcome.result {
         http::HTTPRES_OK => match hasher.finish() {
             Ok((size, hash)) => (size, hash, outcome.last_modified.unwrap_or_default()),
@@ -183,7 +175,7 @@ pub unsafe extern "C" fn RTMP_HashSWF(
         }
         // SAFETY: NUL-terminated URL from the caller.
         let url = unsafe { CStr::from_ptr(url) }.to_string_lossy();
-        match hash_swf(&url, age) {
+        match hash_swf(&url, age, !crate::io::tls::verify_disabled_by_env()) {
             Some((s, h)) => {
                 // SAFETY: the caller passes a size slot and a 32-byte hash buffer.
                 unsafe {

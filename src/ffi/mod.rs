@@ -13,6 +13,7 @@ pub mod read;
 pub mod rtmp;
 pub mod serve;
 pub mod setup;
+pub mod tls;
 pub mod types;
 pub mod write;
 

@@ -1,7 +1,6 @@
 //! Handle lifecycle and the trivial accessors of rtmp.h.
 
 use std::os::raw::{c_double, c_int, c_void};
-use std::sync::Mutex;
 
 use super::boundary::{guard, guard_ptr};
 use super::globals;
@@ -27,7 +26,7 @@ pub unsafe extern "C" fn RTMP_Free(r: *mut RTMP) {
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_Init(r: *mut RTMP) {
     guard_ptr("RTMP_Init", r, (), || {
-        ensure_tls_context();
+        super::tls::init_context();
         // SAFETY: the caller hands us `sizeof(RTMP)` writable bytes; nothing is freed (the
         // reference does not free what a previous session left either).
         unsafe {
@@ -46,22 +45,6 @@ pub unsafe extern "C" fn RTMP_Init(r: *mut RTMP) {
             r.Link.swfAge = 30;
         }
     })
-}
-
-/// The process-wide TLS settings `RTMP_TLS_ctx` points to, created by the first `RTMP_Init`
-/// (as the reference does) and never freed.
-pub struct TlsContext {
-    /// Extra trust anchors: like librtmp, a `ca.pem` in the working directory, if present.
-    pub ca_file: &'static str,
-}
-
-fn ensure_tls_context() {
-    static LOCK: Mutex<()> = Mutex::new(());
-    let _held = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    if globals::tls_ctx().is_null() {
-        let ctx = Box::new(TlsContext { ca_file: "ca.pem" });
-        globals::set_tls_ctx(Box::into_raw(ctx) as *mut c_void);
-    }
 }
 
 #[no_mangle]

@@ -14,7 +14,7 @@ use super::boundary::guard_ptr;
 use super::globals;
 use super::types::{
     AMFObject, AMFObjectProperty, AMFValue, AVal, RTMP, RTMP_LF_AUTH, RTMP_LF_FTCU, RTMP_LF_LIVE,
-    RTMP_LF_SWFV, RTMP_SWF_HASHLEN,
+    RTMP_LF_NOTLSVERIFY, RTMP_LF_SWFV, RTMP_SWF_HASHLEN,
 };
 use crate::core::url::{self, ConnItem, ConnValue, OptKind, OptStep, OptTarget};
 use crate::log;
@@ -305,6 +305,14 @@ unsafe fn set_conn(r: &mut RTMP, arg: &AVal, view: &[u8]) -> bool {
 /// # Safety
 /// `r` must be a valid handle, `arg.av_val` the start of `value`.
 unsafe fn set_opt(r: &mut RTMP, opt: &AVal, arg: &AVal, name: &[u8], value: &[u8]) -> bool {
+    if url::is_tls_verify_option(name, opt.av_len) {
+        if url::is_false(value, arg.av_len) {
+            r.Link.lFlags |= RTMP_LF_NOTLSVERIFY;
+        } else {
+            r.Link.lFlags &= !RTMP_LF_NOTLSVERIFY;
+        }
+        return true;
+    }
     let Some(def) = url::find_option(name, opt.av_len) else {
         let shown: &[u8] = if opt.av_val.is_null() {
             b"(null)"
@@ -517,7 +525,9 @@ unsafe fn setup_url(r: &mut RTMP, url: *mut c_char) -> c_int {
     if r.Link.lFlags & RTMP_LF_SWFV != 0 && r.Link.swfUrl.av_len > 0 {
         // SAFETY: a Link AVal describes readable bytes.
         let swf_url = String::from_utf8_lossy(unsafe { aval_bytes(&r.Link.swfUrl) }).into_owned();
-        if let Some((size, hash)) = super::http::hash_swf(&swf_url, r.Link.swfAge) {
+        let verify =
+            r.Link.lFlags & RTMP_LF_NOTLSVERIFY == 0 && !crate::io::tls::verify_disabled_by_env();
+        if let Some((size, hash)) = super::http::hash_swf(&swf_url, r.Link.swfAge, verify) {
             r.Link.SWFSize = size;
             r.Link.SWFHash = hash;
         }

@@ -25,6 +25,9 @@ pub const RTMP_LF_PLST: c_int = 0x0008;
 pub const RTMP_LF_BUFX: c_int = 0x0010;
 pub const RTMP_LF_FTCU: c_int = 0x0020;
 pub const RTMP_LF_FAPU: c_int = 0x0040;
+/// Ours, not librtmp's: set by the option `tlsVerify=0` (certificate checking off). librtmp
+/// defines no `lFlags` bit above 0x40.
+pub const RTMP_LF_NOTLSVERIFY: c_int = 0x1000;
 
 /// `AVal`: a borrowed, length-delimited string (not NUL-terminated in general).
 #[repr(C)]

@@ -1,10 +1,20 @@
-//! Socket primitives on `RTMPSockBuf`: the receive buffer and the raw send calls.
+//! The transport: every byte the library moves passes here. Connecting ([`net`]: resolution,
+//! IPv6, SOCKS4, bounded connects), the socket buffer of `RTMPSockBuf` (fill, direct receive,
+//! send, vectored send, close, drain-before-close), TLS on top of the socket ([`tls`]), and the
+//! small HTTP client ([`http`]).
 //!
 //! Everything here reads the struct fields at every call (consumers set `sb_socket` and read
-//! `sb_size` between calls). TLS is a seam: `sb_ssl` is treated as NULL for now; the TLS issue
-//! replaces the bodies of [`recv_raw`], [`recv2_raw`] and [`send_vectored_raw`] when it is set.
+//! `sb_size` between calls). While TLS is on, `sb_ssl` points to a [`tls::Shared`] session and
+//! every receive and send goes through it; it is NULL otherwise, as consumers test it.
 
+pub mod http;
+pub mod net;
+pub mod tls;
+
+use std::io::IoSlice;
 use std::os::raw::{c_int, c_void};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::ffi::globals;
 use crate::ffi::types::{RTMPSockBuf, RTMP_BUFFER_CACHE_SIZE};
@@ -87,17 +97,127 @@ fn handle_recv_error(sb: *mut RTMPSockBuf, n: isize) -> Option<isize> {
     Some(n)
 }
 
-/// One `recv` into `buf[..len]` (TLS seam).
+fn set_errno(e: c_int) {
+    // SAFETY: errno is thread-local and always addressable.
+    unsafe { *libc::__errno_location() = e };
+}
+
+/// A reference to the TLS session in `sb_ssl`, or `None` when TLS is off.
+///
+/// # Safety
+/// `sb` must point to a valid `RTMPSockBuf` whose `sb_ssl` is NULL or was set by [`attach`].
+unsafe fn session_of(sb: *const RTMPSockBuf) -> Option<Arc<tls::Shared>> {
+    // SAFETY: caller contract. The unlocked read only decides whether TLS is on at all; the
+    // pointer is read again under the slot lock before a reference is taken.
+    unsafe {
+        if std::ptr::addr_of!((*sb).sb_ssl).read_volatile().is_null() {
+            return None;
+        }
+        let _held = tls::SLOT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let p = std::ptr::addr_of!((*sb).sb_ssl).read_volatile() as *const tls::Shared;
+        if p.is_null() {
+            return None;
+        }
+        Arc::increment_strong_count(p);
+        Some(Arc::from_raw(p))
+    }
+}
+
+/// Puts a session into `sb_ssl` (which holds one reference from then on).
+///
+/// # Safety
+/// `sb` must point to a valid `RTMPSockBuf` whose `sb_ssl` is NULL.
+unsafe fn attach(sb: *mut RTMPSockBuf, s: tls::Session) {
+    let shared = Arc::new(tls::Shared {
+        session: std::sync::Mutex::new(s),
+    });
+    let _held = tls::SLOT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    // SAFETY: caller contract.
+    unsafe { (*sb).sb_ssl = Arc::into_raw(shared) as *mut c_void };
+}
+
+/// Takes the session out of `sb_ssl` (now NULL) and sends close_notify unless another thread
+/// is using it at this moment (it then goes away when that thread is done).
+///
+/// # Safety
+/// `sb` must point to a valid `RTMPSockBuf` whose `sb_ssl` is NULL or was set by [`attach`].
+unsafe fn detach(sb: *mut RTMPSockBuf) {
+    // SAFETY: caller contract; the reference `sb_ssl` held is taken over here.
+    unsafe {
+        if std::ptr::addr_of!((*sb).sb_ssl).read_volatile().is_null() {
+            return;
+        }
+        let p = {
+            let _held = tls::SLOT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+            let p = (*sb).sb_ssl as *const tls::Shared;
+            (*sb).sb_ssl = std::ptr::null_mut();
+            p
+        };
+        if p.is_null() {
+            return;
+        }
+        let shared = Arc::from_raw(p);
+        let fd = (*sb).sb_socket;
+        if fd != -1 {
+            if let Ok(mut s) = shared.session.try_lock() {
+                s.close_notify(fd);
+            }
+        }
+        drop(shared);
+    }
+}
+
+/// Runs `f` on the TLS session of `sb`, if TLS is on.
+///
+/// # Safety
+/// As [`session_of`].
+unsafe fn with_session<R>(
+    sb: *const RTMPSockBuf,
+    f: impl FnOnce(&mut tls::Session, c_int) -> R,
+) -> Option<R> {
+    // SAFETY: caller contract.
+    let shared = unsafe { session_of(sb) }?;
+    // SAFETY: as above; the descriptor is read at the call, as everywhere here.
+    let fd = unsafe { (*sb).sb_socket };
+    let mut s = shared.session.lock().unwrap_or_else(|e| e.into_inner());
+    Some(f(&mut s, fd))
+}
+
+/// A TLS receive as the plain path reports it: bytes, 0 at the peer's close_notify, or -1
+/// with `errno` set (`EAGAIN` for a receive timeout; `EPROTO` after an ERROR line for a TLS
+/// failure).
+fn tls_recv(s: &mut tls::Session, fd: c_int, buf: &mut [u8]) -> isize {
+    match s.recv(fd, buf) {
+        Ok(n) => n as isize,
+        Err(tls::RecvError::Io(e)) => {
+            set_errno(e.raw_os_error().unwrap_or(libc::EIO));
+            -1
+        }
+        Err(tls::RecvError::Tls(why)) => {
+            crate::rtmp_log!(log::ERROR, "RTMPSockBuf_Fill, TLS: {why}");
+            set_errno(libc::EPROTO);
+            -1
+        }
+    }
+}
+
+/// One receive into `buf[..len]`: `recv`, or through the TLS session.
 ///
 /// # Safety
 /// `sb` valid; `buf` writable for `len` bytes.
 pub unsafe fn recv_raw(sb: *mut RTMPSockBuf, buf: *mut u8, len: usize) -> isize {
-    // TLS seam: when sb_ssl is set the TLS issue reads through the session here.
     // SAFETY: caller contract.
-    unsafe { libc::recv((*sb).sb_socket, buf as *mut c_void, len, 0) }
+    unsafe {
+        if let Some(n) = with_session(sb, |s, fd| {
+            tls_recv(s, fd, std::slice::from_raw_parts_mut(buf, len))
+        }) {
+            return n;
+        }
+        libc::recv((*sb).sb_socket, buf as *mut c_void, len, 0)
+    }
 }
 
-/// One `readv` into `a[..alen]` then `b[..blen]` (TLS seam: with TLS, only `a` would be read).
+/// One `readv` into `a[..alen]` then `b[..blen]` (with TLS, only `a` is read).
 ///
 /// # Safety
 /// `sb` valid; both buffers writable for their lengths.
@@ -119,7 +239,14 @@ pub unsafe fn recv2_raw(
         },
     ];
     // SAFETY: caller contract; iov describes the two writable buffers.
-    unsafe { libc::readv((*sb).sb_socket, iov.as_ptr(), 2) }
+    unsafe {
+        if let Some(n) = with_session(sb, |s, fd| {
+            tls_recv(s, fd, std::slice::from_raw_parts_mut(a, alen))
+        }) {
+            return n;
+        }
+        libc::readv((*sb).sb_socket, iov.as_ptr(), 2)
+    }
 }
 
 /// `RTMPSockBuf_Fill`: appends what one receive returns to the unread bytes; returns the count,
@@ -178,28 +305,194 @@ pub unsafe fn recv_direct(sb: *mut RTMPSockBuf, dst: *mut u8, len: usize) -> isi
     }
 }
 
-/// One `send(fd, buf, len, 0)` (TLS seam).
+/// A TLS send as the plain path reports it: every byte, or -1 with `errno` set.
+fn tls_send(s: &mut tls::Session, fd: c_int, parts: &[IoSlice<'_>]) -> isize {
+    match s.send(fd, parts) {
+        Ok(n) => n as isize,
+        Err(e) => {
+            set_errno(e.raw_os_error().unwrap_or(libc::EIO));
+            -1
+        }
+    }
+}
+
+/// One `send(fd, buf, len, 0)`, or the bytes sealed into TLS records and written at once.
 ///
 /// # Safety
 /// `sb` valid; `buf` readable for `len` bytes.
 pub unsafe fn send_raw(sb: *mut RTMPSockBuf, buf: *const u8, len: usize) -> isize {
     // SAFETY: caller contract.
-    unsafe { libc::send((*sb).sb_socket, buf as *const c_void, len, 0) }
+    unsafe {
+        if let Some(n) = with_session(sb, |s, fd| {
+            tls_send(s, fd, &[IoSlice::new(std::slice::from_raw_parts(buf, len))])
+        }) {
+            return n;
+        }
+        libc::send((*sb).sb_socket, buf as *const c_void, len, 0)
+    }
 }
 
-/// One `writev` of at most [`MAX_IOV`] iovecs (TLS seam: with TLS the gathered bytes would go
-/// through the session record by record).
+/// One `writev` of at most [`MAX_IOV`] iovecs; with TLS, all of them sealed into as few records
+/// as possible (up to 16 KB each) and written together. Returns the bytes taken.
 ///
 /// # Safety
 /// `sb` valid; every iovec readable.
 pub unsafe fn send_vectored_raw(sb: *mut RTMPSockBuf, iov: &[libc::iovec]) -> isize {
+    let iov = &iov[..iov.len().min(MAX_IOV)];
+    // SAFETY: caller contract; `IoSlice` is ABI-compatible with `iovec` on Unix.
+    unsafe {
+        if let Some(n) = with_session(sb, |s, fd| {
+            let parts = std::slice::from_raw_parts(iov.as_ptr() as *const IoSlice<'_>, iov.len());
+            tls_send(s, fd, parts)
+        }) {
+            return n;
+        }
+        libc::writev((*sb).sb_socket, iov.as_ptr(), iov.len() as c_int)
+    }
+}
+
+/// Whether TLS is on for this socket buffer.
+///
+/// # Safety
+/// `sb` valid.
+pub unsafe fn tls_on(sb: *const RTMPSockBuf) -> bool {
+    // SAFETY: caller contract.
+    unsafe { !std::ptr::addr_of!((*sb).sb_ssl).read_volatile().is_null() }
+}
+
+/// Starts TLS as a client on the connected `sb_socket`: handshake with `host` (SNI for names),
+/// certificate checked unless `verify` is false, bounded by `timeout`. On success `sb_ssl`
+/// holds the session; on failure the explanation is returned for the caller's ERROR line.
+///
+/// # Safety
+/// `sb` valid, with `sb_ssl` NULL.
+pub unsafe fn start_tls_client(
+    sb: *mut RTMPSockBuf,
+    host: &str,
+    verify: bool,
+    timeout: Option<Duration>,
+) -> Result<String, String> {
+    // SAFETY: caller contract.
+    let fd = unsafe { (*sb).sb_socket };
+    match tls::Session::connect(fd, host, verify, timeout) {
+        Ok(s) => {
+            let v = s.version();
+            // SAFETY: caller contract.
+            unsafe { attach(sb, s) };
+            Ok(v)
+        }
+        Err(e) => Err(e.describe(host)),
+    }
+}
+
+/// Starts TLS as a server on the accepted `sb_socket` (`RTMP_TLS_Accept`).
+///
+/// # Safety
+/// `sb` valid, with `sb_ssl` NULL.
+pub unsafe fn start_tls_server(
+    sb: *mut RTMPSockBuf,
+    cfg: Arc<rustls::ServerConfig>,
+    timeout: Option<Duration>,
+) -> Result<String, String> {
+    // SAFETY: caller contract.
+    let fd = unsafe { (*sb).sb_socket };
+    match tls::Session::accept(fd, cfg, timeout) {
+        Ok(s) => {
+            let v = s.version();
+            // SAFETY: caller contract.
+            unsafe { attach(sb, s) };
+            Ok(v)
+        }
+        Err(e) => Err(e.describe("the client")),
+    }
+}
+
+/// `RTMPSockBuf_Close`: TLS close_notify and the session freed (`sb_ssl` = NULL), then
+/// `close(sb_socket)` when it is open (the field itself is left for the caller, as librtmp).
+///
+/// # Safety
+/// `sb` valid.
+pub unsafe fn close(sb: *mut RTMPSockBuf) -> c_int {
     // SAFETY: caller contract.
     unsafe {
-        libc::writev(
-            (*sb).sb_socket,
-            iov.as_ptr(),
-            iov.len().min(MAX_IOV) as c_int,
-        )
+        detach(sb);
+        let fd = (*sb).sb_socket;
+        if fd != -1 {
+            return libc::close(fd);
+        }
+    }
+    0
+}
+
+/// The graceful end of a publishing session: TLS close_notify, then the sending side closed
+/// (FIN after the last message), then whatever the server still sends read and discarded until
+/// it closes its side, at most `timeout` seconds (`Link.timeout`; 30 s when not positive).
+/// Closing a socket with unread bytes in its receive queue makes the kernel send RST, and the
+/// server then drops what it had not read yet: the tail of the stream (librtmp 2.4 loses the
+/// last frames this way). The socket stays open for the caller to close.
+///
+/// # Safety
+/// `sb` valid.
+pub unsafe fn drain_before_close(sb: *mut RTMPSockBuf, timeout: c_int) {
+    // SAFETY: caller contract.
+    let fd = unsafe {
+        detach(sb);
+        (*sb).sb_socket
+    };
+    if fd == -1 {
+        return;
+    }
+    let secs = if timeout > 0 { timeout as u64 } else { 30 };
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    // SAFETY: plain syscalls on the session's socket, which stays open until the caller closes
+    // it; the scratch buffer is local.
+    unsafe {
+        if libc::shutdown(fd, libc::SHUT_WR) != 0 {
+            return;
+        }
+        let mut scratch = [0u8; 16384];
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                crate::rtmp_log!(
+                    log::DEBUG,
+                    "RTMP_Close, the server did not close within {secs} s"
+                );
+                return;
+            }
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let ms = left.as_millis().clamp(1, i32::MAX as u128) as c_int;
+            let n = libc::poll(&mut pfd, 1, ms);
+            if n < 0 {
+                if errno() == libc::EINTR {
+                    continue;
+                }
+                return;
+            }
+            if n == 0 {
+                continue;
+            }
+            let k = libc::recv(
+                fd,
+                scratch.as_mut_ptr() as *mut c_void,
+                scratch.len(),
+                libc::MSG_DONTWAIT,
+            );
+            if k == 0 {
+                return; // the server closed: it has read everything we sent
+            }
+            if k < 0 {
+                let e = errno();
+                if e == libc::EINTR || e == libc::EAGAIN || e == libc::EWOULDBLOCK {
+                    continue;
+                }
+                return;
+            }
+        }
     }
 }
 

@@ -1,14 +1,18 @@
-//! The small HTTP/1.0 client behind `HTTP_get` and `RTMP_HashSWF` (SWF verification).
+//! The small HTTP/1.0 client behind `HTTP_get` and `RTMP_HashSWF` (SWF verification), over
+//! `http://` or `https://` (TLS with the same certificate checks as `rtmps://`).
 //!
 //! It sends the request librtmp sends (`GET <path> HTTP/1.0`, `User-Agent: Mozilla/5.0`,
 //! `Host`, `Referer`, optional `If-Modified-Since`), bounds every wait by a timeout (connect
 //! included), and never trusts the response's sizes: headers are capped, and the body is
 //! streamed to the caller.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use crate::net;
+use super::{net, tls};
+use crate::log;
 
 /// librtmp's 5-second receive timeout; we apply it to connecting and sending too.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
@@ -33,15 +37,20 @@ pub struct Target<'a> {
     pub path: &'a str,
     /// The URL up to and including the path's leading slash (librtmp's Referer).
     pub referer: String,
+    /// `https://`
+    pub tls: bool,
 }
 
-/// Splits an `http://host[:port]/path` URL; `None` for other schemes or a bad port.
+/// Splits an `http[s]://host[:port]/path` URL; `None` for other schemes or a bad port.
 pub fn parse_url(url: &str) -> Option<Target<'_>> {
-    let rest = url.strip_prefix("http://").or_else(|| {
-        url.get(..7)
-            .filter(|p| p.eq_ignore_ascii_case("http://"))
-            .map(|_| &url[7..])
-    })?;
+    let scheme_of = |p: &str| url.get(..p.len()).filter(|s| s.eq_ignore_ascii_case(p));
+    let (tls, rest) = if scheme_of("http://").is_some() {
+        (false, &url[7..])
+    } else if scheme_of("https://").is_some() {
+        (true, &url[8..])
+    } else {
+        return None;
+    };
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
@@ -54,17 +63,18 @@ pub fn parse_url(url: &str) -> Option<Target<'_>> {
         {
             (&authority[..i], authority[i + 1..].parse().ok()?)
         }
-        _ => (authority, 80),
+        _ => (authority, if tls { 443 } else { 80 }),
     };
     if host.is_empty() {
         return None;
     }
-    let referer = format!("http://{authority}/");
+    let referer = format!("{}://{authority}/", if tls { "https" } else { "http" });
     Some(Target {
         host,
         port,
         path,
         referer,
+        tls,
     })
 }
 
@@ -136,9 +146,70 @@ pub struct Outcome {
     pub last_modified: Option<String>,
 }
 
+/// The connection: plain TCP, or TLS over it.
+enum Conn {
+    Plain(TcpStream),
+    Tls(TcpStream, Box<tls::Session>),
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            Conn::Tls(s, t) => t.recv(s.as_raw_fd(), buf).map_err(|e| match e {
+                tls::RecvError::Io(e) => e,
+                tls::RecvError::Tls(why) => io::Error::other(why),
+            }),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(s, t) => t.send(s.as_raw_fd(), &[IoSlice::new(buf)]),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Opens the connection for `t`: TCP, then TLS for `https://` (certificate checked unless
+/// `verify` is false).
+fn open(t: &Target<'_>, verify: bool) -> Option<Conn> {
+    let addrs = net::resolve(t.host, t.port).ok()?;
+    let s = net::connect(&addrs, Some(TIMEOUT)).ok()?;
+    if !t.tls {
+        return Some(Conn::Plain(s));
+    }
+    let host = net::bare_host(t.host);
+    if !verify {
+        crate::rtmp_log!(
+            log::WARNING,
+            "HTTP_get, TLS certificate checking is off: {host} is not authenticated"
+        );
+    }
+    match tls::Session::connect(s.as_raw_fd(), host, verify, Some(TIMEOUT)) {
+        Ok(session) => Some(Conn::Tls(s, Box::new(session))),
+        Err(e) => {
+            crate::rtmp_log!(log::ERROR, "HTTP_get, TLS: {}", e.describe(host));
+            None
+        }
+    }
+}
+
 /// Performs the GET, streaming the body to `on_body`. Errors before a status line arrives give
-/// `HTTPRES_LOST_CONNECTION` with status -1.
-pub fn get(url: &str, if_modified_since: Option<&str>, mut on_body: impl FnMut(&[u8])) -> Outcome {
+/// `HTTPRES_LOST_CONNECTION` with status -1. `verify`: check the certificate of an `https://`
+/// server.
+pub fn get(
+    url: &str,
+    if_modified_since: Option<&str>,
+    verify: bool,
+    mut on_body: impl FnMut(&[u8]),
+) -> Outcome {
     let lost = Outcome {
         result: HTTPRES_LOST_CONNECTION,
         status: -1,
@@ -150,10 +221,7 @@ pub fn get(url: &str, if_modified_since: Option<&str>, mut on_body: impl FnMut(&
             ..lost
         };
     };
-    let Ok(addrs) = net::resolve(t.host, t.port) else {
-        return lost;
-    };
-    let Ok(mut s) = net::connect(&addrs, Some(TIMEOUT)) else {
+    let Some(mut s) = open(&t, verify) else {
         return lost;
     };
     if s.write_all(request(&t, if_modified_since).as_bytes())
@@ -249,6 +317,9 @@ mod tests {
         let t = parse_url("http://[::1]:81/a").unwrap();
         assert_eq!((t.host, t.port), ("[::1]", 81));
         assert!(parse_url("ftp://h/x").is_none());
+        let t = parse_url("HTTPS://h/p.swf").unwrap();
+        assert_eq!((t.host, t.port, t.tls), ("h", 443, true));
+        assert_eq!(t.referer, "https://h/");
         assert!(parse_url("http://h:99999/x").is_none());
     }
 
@@ -289,16 +360,16 @@ mod tests {
         });
         let url = format!("http://127.0.0.1:{port}/x.swf");
         let mut body = Vec::new();
-        let o = get(&url, None, |b| body.extend_from_slice(b));
+        let o = get(&url, None, true, |b| body.extend_from_slice(b));
         assert_eq!(
             (o.result, o.status, o.last_modified.as_deref()),
             (0, 200, Some("D"))
         );
         assert_eq!(body, b"hello");
-        let o = get(&url, None, |_| {});
+        let o = get(&url, None, true, |_| {});
         assert_eq!(o.result, HTTPRES_LOST_CONNECTION);
         server.join().unwrap();
-        let o = get("http://127.0.0.1:1/", None, |_| {});
+        let o = get("http://127.0.0.1:1/", None, true, |_| {});
         assert_eq!((o.result, o.status), (HTTPRES_LOST_CONNECTION, -1));
     }
 }
