@@ -4,7 +4,7 @@
 set -e
 need=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in librtmp1 librtmp-dev rtmpdump pkg-config gcc make python3 binutils valgrind; do
+for p in librtmp1 librtmp-dev rtmpdump pkg-config gcc make python3 binutils valgrind openssl; do
     have_pkg "$p" || need="$need $p"
 done
 [ -z "$need" ] && exit 0

@@ -10,7 +10,7 @@ die() { echo "FAIL $*"; exit 1; }
 # Installs nginx + the RTMP module and ffmpeg when missing (as root, or through sudo).
 ensure_integration_deps() {
     need=""
-    for p in nginx libnginx-mod-rtmp ffmpeg rtmpdump curl python3-librtmp; do
+    for p in nginx libnginx-mod-rtmp libnginx-mod-stream openssl ffmpeg rtmpdump curl python3-librtmp; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need="$need $p"
     done
     [ -z "$need" ] && return 0
