@@ -184,8 +184,9 @@ fn pem_err(e: rustls::pki_types::pem::Error) -> String {
     }
 }
 
-/// The raw socket as `Read`/`Write` (one `recv`, one `send` or `writev` per call). It does not
-/// own the descriptor.
+/// The raw socket as `Read`/`Write` (one `recv`, one `send` or `sendmsg` per call). It does not
+/// own the descriptor. Writes use `MSG_NOSIGNAL`: a peer gone during a TLS write (an alert or a
+/// close_notify after it reset the connection) is an `EPIPE` error, not a SIGPIPE.
 struct Fd(RawFd);
 
 fn os_result(n: isize) -> io::Result<usize> {
@@ -205,14 +206,16 @@ impl Read for Fd {
 
 impl Write for Fd {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        // SAFETY: `buf` is readable for its length.
-        os_result(unsafe { libc::send(self.0, buf.as_ptr().cast(), buf.len(), 0) })
+        self.write_vectored(&[IoSlice::new(buf)])
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let n = bufs.len().min(super::MAX_IOV) as libc::c_int;
+        // SAFETY: an all-zero msghdr is valid (no name, no control data).
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+        msg.msg_iovlen = bufs.len().min(super::MAX_IOV);
         // SAFETY: IoSlice has the layout of iovec on Unix; every slice is readable.
-        os_result(unsafe { libc::writev(self.0, bufs.as_ptr().cast(), n) })
+        os_result(unsafe { libc::sendmsg(self.0, &msg, libc::MSG_NOSIGNAL) })
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -444,13 +447,11 @@ impl Session {
                 Err(e) => return Err(RecvError::Io(e)),
             }
             let state = self.conn.process_new_packets();
-            // Answers the peer may need (key update, alerts) go out now.
-            let flushed = self.flush(fd);
+            // Answers the peer may need (key update, alerts) go out now. A failure here is left
+            // to the next send: what the peer sent before going away is still to be read.
+            let _ = self.flush(fd);
             if let Err(e) = state {
                 return Err(RecvError::Tls(describe_tls(&e, "the peer")));
-            }
-            if let Err(e) = flushed {
-                return Err(RecvError::Io(e));
             }
         }
     }
@@ -574,5 +575,208 @@ mod tests {
     fn server_config_errors_name_the_file() {
         let e = server_config("/nonexistent/cert.pem", "/nonexistent/key.pem").unwrap_err();
         assert!(e.contains("/nonexistent/cert.pem"), "{e}");
+    }
+}
+
+/// A client and a server session over a socket pair, with certificates made by `openssl`.
+#[cfg(test)]
+mod loopback {
+    use super::*;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    fn tmpdir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("librtmp-rs-tls-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn openssl(dir: &PathBuf, args: &[&str]) {
+        let st = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("the tests need the openssl command (Debian package openssl)");
+        assert!(st.success(), "openssl {args:?}");
+    }
+
+    /// A self-signed certificate for 127.0.0.1 with keys in three encodings:
+    /// `ec8.key` (PKCS#8), `ec1.key` (SEC1), `rsa1.key` (PKCS#1) with `rsa.pem`.
+    fn certs(tag: &str) -> PathBuf {
+        let d = tmpdir(tag);
+        let san = "subjectAltName=IP:127.0.0.1";
+        openssl(
+            &d,
+            &[
+                "ecparam",
+                "-name",
+                "prime256v1",
+                "-genkey",
+                "-noout",
+                "-out",
+                "ec1.key",
+            ],
+        );
+        openssl(
+            &d,
+            &[
+                "pkcs8", "-topk8", "-nocrypt", "-in", "ec1.key", "-out", "ec8.key",
+            ],
+        );
+        openssl(
+            &d,
+            &[
+                "req", "-x509", "-key", "ec8.key", "-out", "ec.pem", "-days", "2", "-subj",
+                "/CN=t", "-addext", san,
+            ],
+        );
+        openssl(&d, &["genrsa", "-traditional", "-out", "rsa1.key", "2048"]);
+        openssl(
+            &d,
+            &[
+                "req", "-x509", "-key", "rsa1.key", "-out", "rsa.pem", "-days", "2", "-subj",
+                "/CN=t", "-addext", san,
+            ],
+        );
+        d
+    }
+
+    fn p(d: &PathBuf, f: &str) -> String {
+        d.join(f).to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn server_keys_in_three_encodings_and_a_mismatch() {
+        let d = certs("keys");
+        for (c, k) in [
+            ("ec.pem", "ec8.key"),
+            ("ec.pem", "ec1.key"),
+            ("rsa.pem", "rsa1.key"),
+        ] {
+            server_config(&p(&d, c), &p(&d, k)).unwrap_or_else(|e| panic!("{c} {k}: {e}"));
+        }
+        let e = server_config(&p(&d, "rsa.pem"), &p(&d, "ec8.key")).unwrap_err();
+        assert!(e.contains("does not match"), "{e}");
+        let e = server_config(&p(&d, "ec8.key"), &p(&d, "ec8.key")).unwrap_err();
+        assert!(e.contains("no PEM certificate"), "{e}");
+        let e = server_config(&p(&d, "ec.pem"), &p(&d, "ec.pem")).unwrap_err();
+        assert!(e.contains("no usable private key"), "{e}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// Counts the TLS records of each content type in a byte stream.
+    fn records(mut wire: &[u8]) -> std::collections::BTreeMap<u8, usize> {
+        let mut m = std::collections::BTreeMap::new();
+        while wire.len() >= 5 {
+            let len = usize::from(u16::from_be_bytes([wire[3], wire[4]]));
+            *m.entry(wire[0]).or_default() += 1;
+            wire = &wire[(5 + len).min(wire.len())..];
+        }
+        m
+    }
+
+    #[test]
+    fn one_send_is_few_records_and_data_round_trips() {
+        let d = certs("rt");
+        let cfg = server_config(&p(&d, "ec.pem"), &p(&d, "ec8.key")).unwrap();
+        for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
+            let (a, b) = UnixStream::pair().unwrap();
+            let cfg = cfg.clone();
+            let server = std::thread::spawn(move || {
+                let mut s =
+                    Session::accept(b.as_raw_fd(), cfg, Some(Duration::from_secs(5))).unwrap();
+                let mut got = Vec::new();
+                let mut buf = [0u8; 4096];
+                while got.len() < 128 * 1003 {
+                    let n = s.recv(b.as_raw_fd(), &mut buf).unwrap();
+                    assert!(n > 0);
+                    got.extend_from_slice(&buf[..n]);
+                }
+                s.send(b.as_raw_fd(), &[IoSlice::new(b"bye")]).unwrap();
+                s.close_notify(b.as_raw_fd());
+                got
+            });
+            // The client is limited to one version, so that both are covered.
+            let ccfg = ClientConfig::builder_with_provider(provider())
+                .with_protocol_versions(&[version])
+                .unwrap()
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider())))
+                .with_no_client_auth();
+            let conn =
+                ClientConnection::new(Arc::new(ccfg), ServerName::try_from("127.0.0.1").unwrap())
+                    .unwrap();
+            let mut c = Session::new(conn.into());
+            c.handshake(a.as_raw_fd(), Some(Duration::from_secs(5)))
+                .unwrap();
+            // 1000 pieces of 128 bytes, as one message at chunk size 128 is gathered.
+            let body: Vec<u8> = (0..128_000u32).map(|i| (i % 251) as u8).collect();
+            let pieces: Vec<IoSlice<'_>> = body.chunks(128).map(IoSlice::new).collect();
+            // Capture what one send puts on the wire: seal into a buffer instead of the socket.
+            c.seal(a.as_raw_fd(), &body[..0]).unwrap();
+            let mut g = Vec::new();
+            for piece in &pieces {
+                g.extend_from_slice(piece);
+            }
+            c.conn.writer().write_all(&g).unwrap();
+            let mut wire = Vec::new();
+            while c.conn.wants_write() {
+                c.conn.write_tls(&mut wire).unwrap();
+            }
+            // 128,000 bytes in records of at most 16 KB: 8 application-data records.
+            assert_eq!(records(&wire).get(&23), Some(&8), "{version:?}");
+            std::io::Write::write_all(&mut &a, &wire).unwrap();
+            // The send path proper: three pieces in one call.
+            assert_eq!(c.send(a.as_raw_fd(), &pieces[..3]).unwrap(), 384);
+            let got = server.join().unwrap();
+            assert_eq!(got[..128_000], body[..]);
+            assert_eq!(got[128_000..], body[..384]);
+            let mut buf = [0u8; 16];
+            let k = c.recv(a.as_raw_fd(), &mut buf).unwrap();
+            assert_eq!(&buf[..k], b"bye");
+            assert_eq!(
+                c.recv(a.as_raw_fd(), &mut buf).unwrap(),
+                0,
+                "close_notify reads as the end"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_stalled_peer_times_out_and_garbage_is_refused() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let t0 = Instant::now();
+        let e = Session::connect(
+            a.as_raw_fd(),
+            "127.0.0.1",
+            false,
+            Some(Duration::from_secs(1)),
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(e, HandshakeError::TimedOut(_)), "{e:?}");
+        assert!(t0.elapsed() < Duration::from_secs(3));
+        std::io::Write::write_all(&mut &b, &[0x41; 300]).unwrap();
+        let (a2, b2) = UnixStream::pair().unwrap();
+        std::io::Write::write_all(&mut &b2, &[0x41; 300]).unwrap();
+        let e = Session::connect(
+            a2.as_raw_fd(),
+            "127.0.0.1",
+            false,
+            Some(Duration::from_secs(1)),
+        )
+        .err()
+        .unwrap();
+        assert!(
+            e.describe("h").contains("not valid TLS"),
+            "{}",
+            e.describe("h")
+        );
+        drop((a, b, b2));
     }
 }
