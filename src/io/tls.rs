@@ -584,7 +584,7 @@ mod loopback {
     use super::*;
     use std::os::fd::AsRawFd;
     use std::os::unix::net::UnixStream;
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
     use std::process::Command;
 
     fn tmpdir(tag: &str) -> PathBuf {
@@ -594,7 +594,7 @@ mod loopback {
         d
     }
 
-    fn openssl(dir: &PathBuf, args: &[&str]) {
+    fn openssl(dir: &Path, args: &[&str]) {
         let st = Command::new("openssl")
             .args(args)
             .current_dir(dir)
@@ -645,7 +645,7 @@ mod loopback {
         d
     }
 
-    fn p(d: &PathBuf, f: &str) -> String {
+    fn p(d: &Path, f: &str) -> String {
         d.join(f).to_string_lossy().into_owned()
     }
 
