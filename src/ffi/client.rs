@@ -124,7 +124,9 @@ pub unsafe fn close_session(r: *mut RTMP, reconnect: bool) {
                 } else {
                     // A read blocked in another thread (GStreamer closes to abort a read) is
                     // woken by the shutdown at the end, once the handle is reset: it then finds
-                    // a closed handle and nothing left to free.
+                    // a closed handle and nothing left to free. TLS ends first (close_notify,
+                    // unless that other thread is inside the session).
+                    io::end_tls(addr_of_mut!((*r).m_sb));
                     wake_fd = fd;
                     (*r).m_sb.sb_socket = -1;
                 }
@@ -171,8 +173,7 @@ pub unsafe fn close_session(r: *mut RTMP, reconnect: bool) {
             link.playpath0 = AVal::EMPTY;
         }
         if wake_fd != -1 {
-            libc::shutdown(wake_fd, libc::SHUT_RDWR);
-            libc::close(wake_fd);
+            io::wake_and_close(wake_fd);
         }
     }
 }

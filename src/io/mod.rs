@@ -407,6 +407,25 @@ pub unsafe fn start_tls_server(
     }
 }
 
+/// Ends TLS on `sb` (close_notify, session freed, `sb_ssl` = NULL) and leaves the socket open.
+///
+/// # Safety
+/// `sb` valid.
+pub unsafe fn end_tls(sb: *mut RTMPSockBuf) {
+    // SAFETY: caller contract.
+    unsafe { detach(sb) }
+}
+
+/// Shuts a socket down in both directions (which wakes a receive blocked on it in another
+/// thread) and closes it.
+pub fn wake_and_close(fd: c_int) {
+    // SAFETY: plain syscalls on a descriptor the caller owns and gives up.
+    unsafe {
+        libc::shutdown(fd, libc::SHUT_RDWR);
+        libc::close(fd);
+    }
+}
+
 /// `RTMPSockBuf_Close`: TLS close_notify and the session freed (`sb_ssl` = NULL), then
 /// `close(sb_socket)` when it is open (the field itself is left for the caller, as librtmp).
 ///
