@@ -49,12 +49,33 @@ fn provider() -> Arc<CryptoProvider> {
         .clone()
 }
 
+/// The trust anchors: what `SSL_CERT_FILE` / `SSL_CERT_DIR` name when either is set; else the
+/// system bundle file alone when there is one (Debian's `ca-certificates.crt` holds the same
+/// certificates as `/etc/ssl/certs`, and reading one file instead of ~150 saves milliseconds
+/// per process); else whatever the system store has.
+fn trust_store() -> rustls_native_certs::CertificateResult {
+    const BUNDLES: [&str; 3] = [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/cert.pem",
+    ];
+    let by_env = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|p| !p.is_empty()));
+    if !by_env {
+        if let Some(f) = BUNDLES.iter().find(|f| std::path::Path::new(f).is_file()) {
+            return rustls_native_certs::load_certs_from_paths(Some(std::path::Path::new(f)), None);
+        }
+    }
+    rustls_native_certs::load_native_certs()
+}
+
 /// The client configuration that checks certificates, built once per process from the trust
 /// store; an error text when the store has no usable certificate.
 fn verifying_client() -> Result<Arc<ClientConfig>, String> {
     static C: OnceLock<Result<Arc<ClientConfig>, String>> = OnceLock::new();
     C.get_or_init(|| {
-        let found = rustls_native_certs::load_native_certs();
+        let found = trust_store();
         let mut roots = RootCertStore::empty();
         let (added, _) = roots.add_parsable_certificates(found.certs);
         if added == 0 {
