@@ -183,20 +183,74 @@ unsafe fn with_session<R>(
     Some(f(&mut s, fd))
 }
 
+/// The socket's receive timeout (`SO_RCVTIMEO`, which librtmp and curl set) in milliseconds
+/// for `poll`, -1 when none.
+fn receive_timeout_ms(fd: c_int) -> c_int {
+    let mut tv = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 0,
+    };
+    let mut len = std::mem::size_of::<libc::timeval>() as libc::socklen_t;
+    // SAFETY: `tv` and `len` describe a writable timeval.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            (&mut tv as *mut libc::timeval).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 || (tv.tv_sec == 0 && tv.tv_usec == 0) {
+        return -1;
+    }
+    let ms = tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    ms.clamp(1, c_int::MAX as i64) as c_int
+}
+
 /// A TLS receive as the plain path reports it: bytes, 0 at the peer's close_notify, or -1
 /// with `errno` set (`EAGAIN` for a receive timeout; `EPROTO` after an ERROR line for a TLS
-/// failure).
-fn tls_recv(s: &mut tls::Session, fd: c_int, buf: &mut [u8]) -> isize {
-    match s.recv(fd, buf) {
-        Ok(n) => n as isize,
-        Err(tls::RecvError::Io(e)) => {
-            set_errno(e.raw_os_error().unwrap_or(libc::EIO));
-            -1
-        }
-        Err(tls::RecvError::Tls(why)) => {
-            crate::rtmp_log!(log::ERROR, "RTMPSockBuf_Fill, TLS: {why}");
-            set_errno(libc::EPROTO);
-            -1
+/// failure). The session is held only while bytes are taken and decrypted, never while the
+/// socket is waited for, so another thread can send (or close) meanwhile, as over TCP.
+///
+/// # Safety
+/// `sb` valid with TLS on; `buf` writable for `len` bytes.
+unsafe fn tls_recv(sb: *mut RTMPSockBuf, buf: *mut u8, len: usize) -> Option<isize> {
+    loop {
+        // SAFETY: caller contract.
+        let got = unsafe {
+            with_session(sb, |s, fd| {
+                (fd, s.recv_now(fd, std::slice::from_raw_parts_mut(buf, len)))
+            })
+        }?;
+        let (fd, result) = got;
+        match result {
+            Ok(n) => return Some(n as isize),
+            Err(tls::RecvError::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                let mut pfd = libc::pollfd {
+                    fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                let n = unsafe { libc::poll(&mut pfd, 1, receive_timeout_ms(fd)) };
+                if n == 0 {
+                    set_errno(libc::EAGAIN);
+                    return Some(-1);
+                }
+                if n < 0 {
+                    return Some(-1); // errno from poll (EINTR: the caller retries)
+                }
+            }
+            Err(tls::RecvError::Io(e)) => {
+                set_errno(e.raw_os_error().unwrap_or(libc::EIO));
+                return Some(-1);
+            }
+            Err(tls::RecvError::Tls(why)) => {
+                crate::rtmp_log!(log::ERROR, "RTMPSockBuf_Fill, TLS: {why}");
+                set_errno(libc::EPROTO);
+                return Some(-1);
+            }
         }
     }
 }
@@ -208,9 +262,7 @@ fn tls_recv(s: &mut tls::Session, fd: c_int, buf: &mut [u8]) -> isize {
 pub unsafe fn recv_raw(sb: *mut RTMPSockBuf, buf: *mut u8, len: usize) -> isize {
     // SAFETY: caller contract.
     unsafe {
-        if let Some(n) = with_session(sb, |s, fd| {
-            tls_recv(s, fd, std::slice::from_raw_parts_mut(buf, len))
-        }) {
+        if let Some(n) = tls_recv(sb, buf, len) {
             return n;
         }
         libc::recv((*sb).sb_socket, buf as *mut c_void, len, 0)
@@ -240,9 +292,7 @@ pub unsafe fn recv2_raw(
     ];
     // SAFETY: caller contract; iov describes the two writable buffers.
     unsafe {
-        if let Some(n) = with_session(sb, |s, fd| {
-            tls_recv(s, fd, std::slice::from_raw_parts_mut(a, alen))
-        }) {
+        if let Some(n) = tls_recv(sb, a, alen) {
             return n;
         }
         libc::readv((*sb).sb_socket, iov.as_ptr(), 2)
@@ -530,4 +580,103 @@ pub fn strerror(e: c_int) -> String {
 /// The `errno` of the last failed call, for logs.
 pub fn last_errno() -> c_int {
     errno()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    use std::time::Instant;
+
+    fn sockbuf(fd: c_int) -> Box<RTMPSockBuf> {
+        // SAFETY: RTMPSockBuf is plain C data; all-zero is its state after RTMP_Init.
+        let mut sb: Box<RTMPSockBuf> = Box::new(unsafe { std::mem::zeroed() });
+        sb.sb_socket = fd;
+        sb
+    }
+
+    /// Over TLS, a thread blocked in a receive does not hold up a send from another thread,
+    /// and the receive timeout of the socket (SO_RCVTIMEO) still applies.
+    #[test]
+    fn tls_send_while_another_thread_waits_to_receive() {
+        let dir = std::env::temp_dir().join(format!("librtmp-rs-io-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let run = |args: &[&str]| {
+            let ok = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .stderr(std::process::Stdio::null())
+                .status()
+                .expect("the tests need the openssl command")
+                .success();
+            assert!(ok, "openssl {args:?}");
+        };
+        run(&[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            "k.pem",
+        ]);
+        run(&[
+            "req", "-x509", "-key", "k.pem", "-out", "c.pem", "-days", "2", "-subj", "/CN=t",
+        ]);
+        let cfg = tls::server_config(
+            &dir.join("c.pem").to_string_lossy(),
+            &dir.join("k.pem").to_string_lossy(),
+        )
+        .unwrap();
+        let (a, b) = UnixStream::pair().unwrap();
+        a.set_read_timeout(Some(Duration::from_millis(1500)))
+            .unwrap();
+        let server = std::thread::spawn(move || {
+            let mut sb = sockbuf(b.as_raw_fd());
+            // SAFETY: a valid socket buffer with sb_ssl NULL.
+            unsafe { start_tls_server(&mut *sb, cfg, Some(Duration::from_secs(5))).unwrap() };
+            let mut buf = [0u8; 5];
+            // SAFETY: as above; `buf` is writable.
+            let n = unsafe { recv_raw(&mut *sb, buf.as_mut_ptr(), 5) };
+            assert_eq!(&buf[..n as usize], b"hello");
+            // SAFETY: as above.
+            unsafe { end_tls(&mut *sb) };
+            drop(b);
+        });
+        let mut sb = sockbuf(a.as_raw_fd());
+        // SAFETY: a valid socket buffer with sb_ssl NULL.
+        unsafe { start_tls_client(&mut *sb, "127.0.0.1", false, None).unwrap() };
+        let sb_addr = &mut *sb as *mut RTMPSockBuf as usize;
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 16];
+            let t0 = Instant::now();
+            // SAFETY: the socket buffer outlives this thread (joined below).
+            let n = unsafe { recv_raw(sb_addr as *mut RTMPSockBuf, buf.as_mut_ptr(), 16) };
+            (n, t0.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        let t0 = Instant::now();
+        // SAFETY: as above; the bytes are readable.
+        let sent = unsafe { send_raw(&mut *sb, b"hello".as_ptr(), 5) };
+        assert_eq!(sent, 5);
+        assert!(
+            t0.elapsed() < Duration::from_millis(500),
+            "the send waited for the reader"
+        );
+        server.join().unwrap();
+        // The server ended TLS cleanly: the waiting reader sees the end (0).
+        let (n, _) = reader.join().unwrap();
+        assert_eq!(n, 0);
+        // Nothing more arrives: the next receive times out after SO_RCVTIMEO.
+        let t0 = Instant::now();
+        let mut buf = [0u8; 16];
+        // SAFETY: as above.
+        let n = unsafe { recv_raw(&mut *sb, buf.as_mut_ptr(), 16) };
+        assert!(n <= 0);
+        assert!(t0.elapsed() < Duration::from_secs(3));
+        // SAFETY: as above; `close` frees the session (the descriptor is `a`'s, closed by it).
+        unsafe { detach(&mut *sb) };
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -210,6 +210,24 @@ fn pem_err(e: rustls::pki_types::pem::Error) -> String {
 /// close_notify after it reset the connection) is an `EPIPE` error, not a SIGPIPE.
 struct Fd(RawFd);
 
+/// The raw socket for reads that never block (`MSG_DONTWAIT`): an empty socket is
+/// `WouldBlock`, and the caller waits for it without holding the session.
+struct FdNoWait(RawFd);
+
+impl Read for FdNoWait {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: `buf` is writable for its length; the descriptor is the caller's.
+        os_result(unsafe {
+            libc::recv(
+                self.0,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        })
+    }
+}
+
 fn os_result(n: isize) -> io::Result<usize> {
     if n < 0 {
         Err(io::Error::last_os_error())
@@ -447,6 +465,16 @@ impl Session {
     /// Reads decrypted bytes into `buf`: Ok(n > 0), Ok(0) after the peer's close_notify, or an
     /// error. A receive timeout is `RecvError::Io` with kind `WouldBlock`.
     pub fn recv(&mut self, fd: RawFd, buf: &mut [u8]) -> Result<usize, RecvError> {
+        self.recv_with(fd, buf, false)
+    }
+
+    /// As [`Session::recv`], but the socket is never waited for: when it has nothing and no
+    /// plaintext is buffered, `RecvError::Io` of kind `WouldBlock`.
+    pub fn recv_now(&mut self, fd: RawFd, buf: &mut [u8]) -> Result<usize, RecvError> {
+        self.recv_with(fd, buf, true)
+    }
+
+    fn recv_with(&mut self, fd: RawFd, buf: &mut [u8], now: bool) -> Result<usize, RecvError> {
         if buf.is_empty() {
             return Ok(0);
         }
@@ -463,9 +491,13 @@ impl Session {
                 }
                 Err(e) => return Err(RecvError::Tls(e.to_string())),
             }
-            match self.conn.read_tls(&mut Fd(fd)) {
-                Ok(_) => {}
-                Err(e) => return Err(RecvError::Io(e)),
+            let got = if now {
+                self.conn.read_tls(&mut FdNoWait(fd))
+            } else {
+                self.conn.read_tls(&mut Fd(fd))
+            };
+            if let Err(e) = got {
+                return Err(RecvError::Io(e));
             }
             let state = self.conn.process_new_packets();
             // Answers the peer may need (key update, alerts) go out now. A failure here is left
