@@ -79,12 +79,14 @@ check: deps lib
 	$(MAKE) --no-print-directory check-integration
 	@echo "make check: all passed"
 
-# Real programs (Debian's rtmpdump, rtmpgw, curl, curl -T, python3-librtmp) against nginx-rtmp
-# or ffmpeg -listen
-# on a free loopback port, once on our library and once on the system librtmp.
+# Real programs (Debian's rtmpdump, rtmpgw, rtmpsrv, curl, curl -T, python3-librtmp) against
+# nginx-rtmp or ffmpeg -listen on a free loopback port, once on our library and once on the
+# system librtmp; tls.sh does it over rtmps:// (nginx's stream module as the TLS terminator) and
+# checks the certificate verification table.
 check-integration: lib
 	c-tests/integration/play.sh
 	c-tests/integration/publish.sh
+	c-tests/integration/tls.sh
 
 # `make install` into a scratch prefix, then build a program the way users do, with pkg-config.
 STAGE := $(abspath $(BUILD)/stage)

@@ -31,6 +31,10 @@ pub const VERIFY_ENV: &str = "LIBRTMP_TLS_VERIFY";
 const TRUST_HINT: &str = "To trust it, point SSL_CERT_FILE (or SSL_CERT_DIR) at its CA \
 certificate; to connect without checking, add the option tlsVerify=0 or set LIBRTMP_TLS_VERIFY=0";
 
+/// What to tell a user whose server shows a certificate from a trusted CA that is wrong anyway.
+const ANYWAY_HINT: &str = "To connect anyway, without checking (not recommended), add the \
+option tlsVerify=0 or set LIBRTMP_TLS_VERIFY=0";
+
 /// Whether `LIBRTMP_TLS_VERIFY` asks for no checking.
 pub fn verify_disabled_by_env() -> bool {
     std::env::var(VERIFY_ENV).is_ok_and(|v| is_false(v.trim()))
@@ -76,6 +80,7 @@ fn verifying_client() -> Result<Arc<ClientConfig>, String> {
     static C: OnceLock<Result<Arc<ClientConfig>, String>> = OnceLock::new();
     C.get_or_init(|| {
         let found = trust_store();
+        let _ = STORE_PROBLEMS.set(found.errors.iter().map(|e| e.to_string()).collect());
         let mut roots = RootCertStore::empty();
         let (added, _) = roots.add_parsable_certificates(found.certs);
         if added == 0 {
@@ -97,6 +102,10 @@ fn verifying_client() -> Result<Arc<ClientConfig>, String> {
     })
     .clone()
 }
+
+/// What could not be read while loading the trust store (a bad `SSL_CERT_FILE`, say), for the
+/// explanation of an unknown issuer.
+static STORE_PROBLEMS: OnceLock<Vec<String>> = OnceLock::new();
 
 /// The client configuration that accepts any certificate (signatures on the handshake are
 /// still checked, so the peer must hold the key of the certificate it shows).
@@ -310,11 +319,20 @@ impl HandshakeError {
 /// Explains a rustls error, with the certificate cases spelt out for users.
 pub fn describe_tls(e: &rustls::Error, host: &str) -> String {
     let refused =
-        |why: String| format!("the certificate of {host} was refused: {why}. {TRUST_HINT}");
+        |why: String| format!("the certificate of {host} was refused: {why}. {ANYWAY_HINT}");
     match e {
         rustls::Error::InvalidCertificate(c) => match c {
             CertificateError::UnknownIssuer => {
-                refused("unknown issuer (its CA is not in the trust store)".into())
+                let problems = STORE_PROBLEMS
+                    .get()
+                    .filter(|p| !p.is_empty())
+                    .map_or_else(String::new, |p| {
+                        format!(" (and the trust store had problems: {})", p.join("; "))
+                    });
+                format!(
+                    "the certificate of {host} was refused: unknown issuer (its CA is not in the \
+                     trust store){problems}. {TRUST_HINT}"
+                )
             }
             CertificateError::Expired => refused("expired".into()),
             CertificateError::ExpiredContext { time, not_after } => refused(format!(
@@ -337,7 +355,11 @@ pub fn describe_tls(e: &rustls::Error, host: &str) -> String {
                 if presented.is_empty() {
                     "no name".to_string()
                 } else {
-                    presented.join(", ")
+                    presented
+                        .iter()
+                        .map(|n| plain_name(n))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 },
                 expected.to_str()
             )),
@@ -353,6 +375,16 @@ pub fn describe_tls(e: &rustls::Error, host: &str) -> String {
         }
         e => format!("TLS failed: {e}"),
     }
+}
+
+/// A certificate name as webpki presents it (`DnsName("a.example")`, `IpAddress(..)`) without
+/// the wrapping, for users.
+fn plain_name(n: &str) -> &str {
+    let inner = match (n.find('('), n.ends_with(')')) {
+        (Some(i), true) => &n[i + 1..n.len() - 1],
+        _ => n,
+    };
+    inner.trim_matches('"')
 }
 
 /// `YYYY-MM-DD` of a Unix time (proleptic Gregorian, UTC).
@@ -612,6 +644,25 @@ mod tests {
             date_of(UnixTime::since_unix_epoch(Duration::from_secs(951_782_400))),
             "2000-02-29"
         );
+    }
+
+    #[test]
+    fn names_for_users() {
+        assert_eq!(plain_name("DnsName(\"wrong.example\")"), "wrong.example");
+        assert_eq!(plain_name("IpAddress(127.0.0.1)"), "127.0.0.1");
+        assert_eq!(plain_name("a.example"), "a.example");
+        let e = rustls::Error::InvalidCertificate(CertificateError::NotValidForNameContext {
+            expected: ServerName::try_from("h.example").unwrap(),
+            presented: vec!["DnsName(\"w.example\")".into(), "x.example".into()],
+        });
+        let text = describe_tls(&e, "h.example");
+        assert!(
+            text.contains("it is valid for w.example, x.example, not for h.example"),
+            "{text}"
+        );
+        assert!(text.contains("To connect anyway"), "{text}");
+        let e = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
+        assert!(describe_tls(&e, "h").contains("SSL_CERT_FILE"));
     }
 
     #[test]
