@@ -600,33 +600,10 @@ mod tests {
     /// and the receive timeout of the socket (SO_RCVTIMEO) still applies.
     #[test]
     fn tls_send_while_another_thread_waits_to_receive() {
-        let dir = std::env::temp_dir().join(format!("librtmp-rs-io-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let run = |args: &[&str]| {
-            let ok = std::process::Command::new("openssl")
-                .args(args)
-                .current_dir(&dir)
-                .stderr(std::process::Stdio::null())
-                .status()
-                .expect("the tests need the openssl command")
-                .success();
-            assert!(ok, "openssl {args:?}");
-        };
-        run(&[
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out",
-            "k.pem",
-        ]);
-        run(&[
-            "req", "-x509", "-key", "k.pem", "-out", "c.pem", "-days", "2", "-subj", "/CN=t",
-        ]);
+        let dir = tls::loopback::certs("io");
         let cfg = tls::server_config(
-            &dir.join("c.pem").to_string_lossy(),
-            &dir.join("k.pem").to_string_lossy(),
+            &dir.join("ec.pem").to_string_lossy(),
+            &dir.join("ec8.key").to_string_lossy(),
         )
         .unwrap();
         let (a, b) = UnixStream::pair().unwrap();

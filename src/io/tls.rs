@@ -684,7 +684,7 @@ mod tests {
 
 /// A client and a server session over a socket pair, with certificates made by `openssl`.
 #[cfg(test)]
-mod loopback {
+pub(crate) mod loopback {
     use super::*;
     use std::os::fd::AsRawFd;
     use std::os::unix::net::UnixStream;
@@ -710,7 +710,7 @@ mod loopback {
 
     /// A self-signed certificate for 127.0.0.1 with keys in three encodings:
     /// `ec8.key` (PKCS#8), `ec1.key` (SEC1), `rsa1.key` (PKCS#1) with `rsa.pem`.
-    fn certs(tag: &str) -> PathBuf {
+    pub(crate) fn certs(tag: &str) -> PathBuf {
         let d = tmpdir(tag);
         let san = "subjectAltName=IP:127.0.0.1";
         openssl(
