@@ -372,4 +372,56 @@ mod tests {
         let o = get("http://127.0.0.1:1/", None, true, |_| {});
         assert_eq!((o.result, o.status), (HTTPRES_LOST_CONNECTION, -1));
     }
+
+    /// `https://`: the same request and response handling over TLS; a server whose certificate
+    /// is not trusted is refused unless checking is off.
+    #[test]
+    fn get_over_tls() {
+        use std::net::TcpListener;
+        use std::os::fd::AsRawFd;
+        let dir = tls::loopback::certs("http");
+        let cfg = tls::server_config(
+            &dir.join("ec.pem").to_string_lossy(),
+            &dir.join("ec8.key").to_string_lossy(),
+        )
+        .unwrap();
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            // The first client refuses the certificate during the handshake.
+            let (c, _) = l.accept().unwrap();
+            let t = Some(Duration::from_secs(5));
+            assert!(tls::Session::accept(c.as_raw_fd(), cfg.clone(), t).is_err());
+            drop(c);
+            let (c, _) = l.accept().unwrap();
+            let fd = c.as_raw_fd();
+            let mut s = tls::Session::accept(fd, cfg, t).unwrap();
+            let mut req = Vec::new();
+            while find(&req, b"\r\n\r\n").is_none() {
+                let mut b = [0u8; 512];
+                let n = s.recv(fd, &mut b).unwrap();
+                assert!(n > 0);
+                req.extend_from_slice(&b[..n]);
+            }
+            let head = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+            s.send(fd, &[IoSlice::new(head.as_bytes()), IoSlice::new(b"hello")])
+                .unwrap();
+            s.close_notify(fd);
+            String::from_utf8(req).unwrap()
+        });
+        let url = format!("https://127.0.0.1:{port}/p.swf");
+        let o = get(&url, None, true, |_| {});
+        assert_eq!((o.result, o.status), (HTTPRES_LOST_CONNECTION, -1));
+        let mut body = Vec::new();
+        let o = get(&url, None, false, |b| body.extend_from_slice(b));
+        assert_eq!((o.result, o.status), (HTTPRES_OK, 200));
+        assert_eq!(body, b"hello");
+        let req = server.join().unwrap();
+        assert!(req.starts_with("GET /p.swf HTTP/1.0\r\n"), "{req}");
+        assert!(
+            req.contains(&format!("Referer: https://127.0.0.1:{port}/\r\n")),
+            "{req}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
