@@ -13,21 +13,15 @@
 # usage: bench-session.sh OUR_LIBDIR REF_LIBRARY [ROUNDS]
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
-# free_port, stop_nginx, die, make_ref_dir, loaded, ensure_integration_deps
-# shellcheck source=integration/lib.sh
-. "$here/integration/lib.sh"
-[ $# -ge 2 ] || { echo "usage: $0 OUR_LIBDIR REF_LIBRARY [ROUNDS]" >&2; exit 2; }
-ours=$(cd "$1" && pwd); ref_lib=$2; rounds=${3:-5}
-[ -f "$ours/librtmp.so.1" ] || die "no $ours/librtmp.so.1: run 'make lib'"
-[ -n "$ref_lib" ] && [ -f "$ref_lib" ] || die "the system librtmp '$ref_lib' is missing: run 'make deps'"
+# bench_args, build_bench_session, libdir, run_session; lib.sh's start_nginx, stop_nginx, die,
+# make_ref_dir, make_lossless_clip, loaded, ensure_integration_deps
+# shellcheck source=bench-lib.sh
+. "$here/bench-lib.sh"
+bench_args "$@"
 command -v nginx >/dev/null && [ -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] &&
     command -v ffmpeg >/dev/null && command -v rtmpdump >/dev/null || ensure_integration_deps
 
-out="$here/../build/c-tests"
-mkdir -p "$out"
-bin="$out/bench_session"
-${CC:-cc} -std=gnu99 -O2 -Wall -I"$here/../include" -o "$bin" "$here/bench_session.c" \
-    -L"$ours" -lrtmp -ldl || die "cannot build bench_session"
+build_bench_session
 
 work=$(mktemp -d /tmp/rtmp-bench-session.XXXXXX)
 NGX_PID=""
@@ -71,19 +65,10 @@ wall = time.monotonic() - t0
 print(os.waitstatus_to_exitcode(status), f"{wall:.6f}", f"{ru.ru_utime + ru.ru_stime:.6f}")
 PY
 
-libdir() { if [ "$1" = ours ]; then echo "$ours"; else echo "$ref"; fi; }
-
 # bench_session SIDE ARGS...: runs it, checks the library and appends "SIDE RESULT ..." to results.
 session() {
-    local side=$1 dir line rc
-    shift
-    dir=$(libdir "$side")
-    rc=0
-    line=$(LD_LIBRARY_PATH="$dir" "$bin" "$@" 2>"$work/err") || rc=$?
-    [ $rc -eq 0 ] || die "bench_session $* on $side exited $rc: $(head -c 600 "$work/err")"
-    line=$(printf '%s\n' "$line" | grep '^RESULT') || die "bench_session $* on $side printed no result"
-    case "$line" in *" $dir/"*) ;; *) die "bench_session on $side loaded the wrong library: $line";; esac
-    echo "$side $line" >> "$work/results"
+    run_session "$@"
+    echo "$1 $result" >> "$work/results"
 }
 
 # rtmpdump SIDE [OUTPUT]
@@ -139,9 +124,10 @@ done
 # nginx's side of the publishing sessions: each stream's bytes received (the access log line is
 # written when the session ends).
 sleep 0.5
-python3 - "$work/results" "$rounds" "$flv_size" "$read_bytes" "$ref_bytes" "$same" \
-    "$ngx/logs/rtmp-access.log" "$ngx/logs/error.log" <<'EOF'
-import re, statistics, sys
+PYTHONPATH="$here" python3 -B - "$work/results" "$rounds" "$flv_size" "$read_bytes" "$ref_bytes" \
+    "$same" "$ngx/logs/rtmp-access.log" "$ngx/logs/error.log" <<'EOF'
+import statistics, sys
+from bench_report import goal, nginx_report
 results, rounds, flv_size, read_bytes, ref_bytes, same, access, errlog = sys.argv[1:9]
 flv_size, read_bytes, ref_bytes = int(flv_size), int(read_bytes), int(ref_bytes)
 res, dump, chunks, bytes_seen = {}, {}, {}, {}
@@ -186,27 +172,8 @@ for side in ("ours", "ref"):
     seen = bytes_seen.get(("read", side), set())
     if seen != {read_bytes}:
         print(f"WARNING: timed RTMP_Read runs on {side} received {sorted(seen)} bytes")
-pub = []
-try:
-    for l in open(access):
-        m = re.search(r'PUBLISH "live" "(w\d+-\w+-\w+)" "[^"]*" - (\d+) (\d+)', l)
-        if m:
-            pub.append((m.group(1), int(m.group(2))))
-except OSError:
-    pass
-nwrites = sum(len(v) for k, v in res.items() if k[0] == "write")
-short = [p for p in pub if p[1] < flv_size * 0.95]
-print(f"nginx: {len(pub)} of {nwrites} publishing sessions logged, received "
-      f"{min((p[1] for p in pub), default=0) / 1e6:.1f}..{max((p[1] for p in pub), default=0) / 1e6:.1f} MB each"
-      + (f"; SHORT: {short[:4]}" if short else ""))
-# ("flv: could not read flv tag header" is how nginx's FLV player meets the end of the file)
-bad = [l.strip() for l in open(errlog) if re.search(r"\[(error|crit|alert|emerg)\]|too big|drop", l)
-       and "could not read flv tag header" not in l]
-if bad:
-    print(f"nginx error log: {len(bad)} problem lines, e.g. {bad[0][:200]}")
+nginx_report(access, errlog, sum(len(v) for k, v in res.items() if k[0] == "write"), flv_size)
 
-def goal(text, value, ok):
-    print(f"goal {text}: {value:.2f} ({'met' if ok else 'not met'})")
 if ("read", "-") in ratio:
     goal("RTMP_Read CPU-s/GB ratio <= 0.5", ratio[("read", "-")][1], ratio[("read", "-")][1] <= 0.5)
 if ("write", "default") in ratio:

@@ -17,39 +17,30 @@
 # client's wall time, the server, not the client, sets the MB/s).
 # BENCH_TLS_LOOPS=N (default 3): the FLV is a 10 s clip played 1+N times (~17.5 MB each); the
 # whole script takes about a minute at 5 rounds on 2 cores.
-# Our side checks the server certificate (a throw-away CA made here, SSL_CERT_FILE); the system
-# librtmp checks nothing. Timings never fail; set-up errors (nginx, certificates, the wrong
-# library, a failed connect or write) exit non-zero; a received FLV that differs between the
-# libraries, short publishing sessions and nginx error lines are reported.
+# Our side checks the server certificate (integration/tls-lib.sh's throw-away CA, SSL_CERT_FILE;
+# the terminator presents its EC P-256 server-ec.pem); the system librtmp checks nothing. Timings
+# never fail; set-up errors (nginx, certificates, the wrong library, a failed connect or write)
+# exit non-zero; a received FLV that differs between the libraries, short publishing sessions and
+# nginx error lines are reported.
 # Needs nginx + libnginx-mod-rtmp + libnginx-mod-stream, openssl, ffmpeg, python3, strace
 # (installed through apt-get when missing).
 # usage: bench-tls.sh OUR_LIBDIR REF_LIBRARY [ROUNDS]
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
-# free_port, stop_nginx, die, make_ref_dir, make_lossless_clip, ensure_integration_deps
-# shellcheck source=integration/lib.sh
-. "$here/integration/lib.sh"
-[ $# -ge 2 ] || { echo "usage: $0 OUR_LIBDIR REF_LIBRARY [ROUNDS]" >&2; exit 2; }
-ours=$(cd "$1" && pwd); ref_lib=$2; rounds=${3:-5}
-[ -f "$ours/librtmp.so.1" ] || die "no $ours/librtmp.so.1: run 'make lib'"
-[ -n "$ref_lib" ] && [ -f "$ref_lib" ] || die "the system librtmp '$ref_lib' is missing: run 'make deps'"
+# bench_args, build_bench_session, libdir, run_session; lib.sh's stop_nginx, die, make_ref_dir,
+# make_lossless_clip, ensure_integration_deps, ensure_packages
+# shellcheck source=bench-lib.sh
+. "$here/bench-lib.sh"
+# make_certs, start_tls_nginx
+# shellcheck source=integration/tls-lib.sh
+. "$here/integration/tls-lib.sh"
+bench_args "$@"
 command -v nginx >/dev/null && [ -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] &&
     [ -f /usr/lib/nginx/modules/ngx_stream_module.so ] && command -v openssl >/dev/null &&
     command -v ffmpeg >/dev/null || ensure_integration_deps
-if ! command -v strace >/dev/null; then
-    echo "bench-tls: installing strace"
-    if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; else
-        die "need root to install strace"; fi
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -qq &&
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends strace >/dev/null ||
-        die "cannot install strace"
-fi
+command -v strace >/dev/null || ensure_packages bench-tls strace || die "cannot install strace"
 
-out="$here/../build/c-tests"
-mkdir -p "$out"
-bin="$out/bench_session"
-${CC:-cc} -std=gnu99 -O2 -Wall -I"$here/../include" -o "$bin" "$here/bench_session.c" \
-    -L"$ours" -lrtmp -ldl || die "cannot build bench_session"
+build_bench_session
 
 work=$(mktemp -d /tmp/rtmp-bench-tls.XXXXXX)
 NGX_PID=""
@@ -65,29 +56,13 @@ trap 'exit 130' INT TERM
 ref="$work/ref"
 make_ref_dir "$ref"
 
-# A throw-away CA and a server certificate for IP 127.0.0.1 (EC P-256), made with openssl.
+# tls-lib.sh's throw-away CA and certificates (the terminator presents server-ec.pem: EC P-256,
+# localhost + 127.0.0.1).
 certs="$work/certs"
-mkdir -p "$certs"
-ossl() { local o; o=$(openssl "$@" 2>&1) || die "openssl $1: $o"; }
-ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$certs/ca.key" \
-    -out "$certs/ca.pem" -days 30 -subj "/CN=librtmp-rs bench-tls CA" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
-ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$certs/server.key" \
-    -out "$certs/server.csr" -subj "/CN=127.0.0.1"
-cat > "$certs/leaf.cnf" <<'CNF'
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = IP:127.0.0.1
-CNF
-ossl x509 -req -in "$certs/server.csr" -CA "$certs/ca.pem" -CAkey "$certs/ca.key" \
-    -CAcreateserial -days 30 -sha256 -extfile "$certs/leaf.cnf" -out "$certs/server.pem"
-ossl verify -CAfile "$certs/ca.pem" -verify_ip 127.0.0.1 "$certs/server.pem"
+make_certs "$certs"
 
 ngx="$work/ngx"
-mkdir -p "$ngx/vod" "$ngx/logs" "$ngx/tmp"
+mkdir -p "$ngx/vod"
 
 # The FLV: 10 s of 1280x720 lossless H.264 (testsrc2) + AAC, played 4 times (~70 MB, ~2700 tags),
 # as in bench-session.sh (the timed CPU of a read is then ~50 ms; less makes the medians noisier).
@@ -115,46 +90,11 @@ PY
 flv_tags() { python3 "$work/flvtags.py" "$1" || die "cannot count the tags of $1"; }
 src_tags=$(flv_tags "$flv")
 
-# nginx: nginx-rtmp on $PORT (as in integration/lib.sh, with bench-session.sh's out_queue 8192
-# so the vod player never drops tags, and an rtmp access log), and the stream module terminating
-# TLS 1.2 on $TLS_PORT in front of it. Our own config: lib.sh's start_nginx cannot add the
-# top-level stream{} block.
-PORT=$(free_port)
-TLS_PORT=$(free_port)
-while [ "$TLS_PORT" = "$PORT" ]; do TLS_PORT=$(free_port); done
-user_line=""
-[ "$(id -u)" -eq 0 ] && user_line="user root;"
-cat > "$ngx/nginx.conf" <<CONF
-load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
-load_module /usr/lib/nginx/modules/ngx_stream_module.so;
-$user_line
-daemon off;
-worker_processes 1;
-pid $ngx/nginx.pid;
-error_log $ngx/logs/error.log info;
-events { worker_connections 64; }
-rtmp { access_log $ngx/logs/rtmp-access.log;
-  server { listen 127.0.0.1:$PORT; chunk_size 4096; out_queue 8192;
-  application live { live on; record off; }
-  application vod { play $ngx/vod; } } }
-stream {
-  server { listen 127.0.0.1:$TLS_PORT ssl; ssl_protocols TLSv1.2;
-    ssl_certificate $certs/server.pem; ssl_certificate_key $certs/server.key;
-    ssl_session_cache off; proxy_connect_timeout 5s;
-    proxy_pass 127.0.0.1:$PORT; } }
-CONF
-nginx -c "$ngx/nginx.conf" -p "$ngx/" -e "$ngx/logs/error.log" > "$ngx/logs/stderr.log" 2>&1 &
-NGX_PID=$!
-listening() { grep -q "$(printf '0100007F:%04X 00000000:0000 0A' "$1")" /proc/net/tcp; }
-for p in $PORT $TLS_PORT; do
-    i=0
-    while ! listening "$p"; do
-        i=$((i + 1))
-        kill -0 "$NGX_PID" 2>/dev/null && [ $i -le 50 ] ||
-            die "nginx did not start: $(tail -n 5 "$ngx/logs/error.log" "$ngx/logs/stderr.log")"
-        sleep 0.1
-    done
-done
+# nginx: tls-lib.sh's nginx-rtmp on $PORT (with bench-session.sh's out_queue 8192 so the vod
+# player never drops tags, and an rtmp access log) behind its TLS 1.2-only terminator, on $TLS_PORT.
+CERTS=$certs SERVER_CERT=server-ec start_tls_nginx "$ngx" tls12 "out_queue 8192;" \
+    "access_log $ngx/logs/rtmp-access.log;"
+TLS_PORT=$TLS12_PORT
 vod_path="vod/big.flv"
 # nginx's one worker (TLS terminator and nginx-rtmp): its CPU time per run (schedstat, ns) shows
 # when the server, not the client, sets the pace
@@ -259,30 +199,17 @@ while [ ! -s "$work/proxy.port" ]; do
 done
 PROXY_PORT=$(cat "$work/proxy.port")
 
-libdir() { if [ "$1" = ours ]; then echo "$ours"; else echo "$ref"; fi; }
-
-# run_session SIDE ARGS...: bench_session on SIDE's library; prints its RESULT line after checking
-# which library it loaded. $WRAP (if set) prefixes the command. Our side trusts the test CA
-# through SSL_CERT_FILE only: an inherited SSL_CERT_DIR (e.g. /etc/ssl/certs) would add loading
-# ~150 more CA files to every connect (some ms per process, ~15 % of a read's CPU here).
-run_session() {
-    local side=$1 dir line rc
-    shift
-    dir=$(libdir "$side")
-    rc=0
-    # shellcheck disable=SC2086
-    line=$(env -u SSL_CERT_DIR SSL_CERT_FILE="$certs/ca.pem" LD_LIBRARY_PATH="$dir" $WRAP "$bin" "$@" 2>"$work/err") || rc=$?
-    [ $rc -eq 0 ] || die "bench_session $* on $side exited $rc: $(head -c 600 "$work/err")"
-    line=$(printf '%s\n' "$line" | grep '^RESULT') || die "bench_session $* on $side printed no result"
-    case "$line" in *" $dir/"*) ;; *) die "bench_session on $side loaded the wrong library: $line";; esac
-    printf '%s\n' "$line"
-}
+# bench_session runs (bench-lib.sh's run_session): our side trusts the test CA through
+# SSL_CERT_FILE only: an inherited SSL_CERT_DIR (e.g. /etc/ssl/certs) would add loading ~150 more
+# CA files to every connect (some ms per process, ~15 % of a read's CPU here).
+SESSION_ENV=(-u SSL_CERT_DIR SSL_CERT_FILE="$certs/ca.pem")
+# session SIDE ARGS...: a timed run; appends "SIDE RESULT ... NGINX_WORKER_NS" to results.
 session() {
-    local side=$1 a line
+    local side=$1 a
     shift
     a=$(ngx_ns)
-    line=$(run_session "$side" "$@")
-    echo "$side $line $(( $(ngx_ns) - a ))" >> "$work/results"
+    run_session "$side" "$@"
+    echo "$side $result $(( $(ngx_ns) - a ))" >> "$work/results"
 }
 
 # counted SIDE CASE ARGS...: one untimed run through the counting proxy under strace; appends
@@ -292,7 +219,7 @@ counted() {
     shift 3
     before=$(wc -l < "$work/proxy.log")
     WRAP="strace -f -yy -s 0 -o $work/strace.log -e trace=read,readv,recvfrom,recvmsg,write,writev,sendto,sendmsg,sendmmsg" \
-        run_session "$side" "$@" > /dev/null
+        run_session "$side" "$@"
     i=0
     while [ "$(wc -l < "$work/proxy.log")" -le "$before" ]; do
         i=$((i + 1)); [ $i -gt 100 ] && die "the counting proxy logged no connection for $side $case"
@@ -313,7 +240,7 @@ vod="rtmps://127.0.0.1:$TLS_PORT/$vod_path"
 
 # Content check (untimed): RTMP_Read over TLS on both libraries must receive the same FLV.
 for side in ours ref; do
-    run_session "$side" read "$vod" "$work/read-$side.flv" > /dev/null
+    run_session "$side" read "$vod" "$work/read-$side.flv"
 done
 same="identical"
 cmp -s "$work/read-ours.flv" "$work/read-ref.flv" ||
@@ -350,9 +277,10 @@ while [ $r -le "$rounds" ]; do
 done
 
 sleep 0.5
-python3 - "$work/results" "$work/counts" "$rounds" "$flv_size" "$src_tags" "$read_bytes" \
-    "$ref_bytes" "$read_tags" "$same" "$ngx/logs/rtmp-access.log" "$ngx/logs/error.log" <<'EOF'
-import re, statistics, sys
+PYTHONPATH="$here" python3 -B - "$work/results" "$work/counts" "$rounds" "$flv_size" "$src_tags" \
+    "$read_bytes" "$ref_bytes" "$read_tags" "$same" "$ngx/logs/rtmp-access.log" "$ngx/logs/error.log" <<'EOF'
+import statistics, sys
+from bench_report import goal, nginx_report
 (results, counts, rounds, flv_size, src_tags, read_bytes, ref_bytes, read_tags, same, access,
  errlog) = sys.argv[1:12]
 flv_size, src_tags, read_bytes, ref_bytes = int(flv_size), int(src_tags), int(read_bytes), int(ref_bytes)
@@ -448,27 +376,10 @@ for side in ("ours", "ref"):
     seen = bytes_seen.get(("read", side), set())
     if seen and seen != {read_bytes}:
         print(f"WARNING: timed RTMP_Read runs on {side} received {sorted(seen)} bytes")
-pub = []
-try:
-    for l in open(access):
-        m = re.search(r'PUBLISH "live" "([\w-]+)" "[^"]*" - (\d+) (\d+)', l)
-        if m:
-            pub.append((m.group(1), int(m.group(2))))
-except OSError:
-    pass
 nwrites = sum(len(v) for k, v in res.items() if k[0].startswith("write")) + \
     sum(1 for k in cnt if k[0].startswith("write"))
-short = [p for p in pub if p[1] < flv_size * 0.95]
-print(f"nginx: {len(pub)} of {nwrites} publishing sessions logged, received "
-      f"{min((p[1] for p in pub), default=0) / 1e6:.1f}..{max((p[1] for p in pub), default=0) / 1e6:.1f} MB each"
-      + (f"; SHORT: {short[:4]}" if short else ""))
-bad = [l.strip() for l in open(errlog) if re.search(r"\[(error|crit|alert|emerg)\]|too big|drop", l)
-       and "could not read flv tag header" not in l]
-if bad:
-    print(f"nginx error log: {len(bad)} problem lines, e.g. {bad[0][:200]}")
+nginx_report(access, errlog, nwrites, flv_size)
 
-def goal(text, value, ok):
-    print(f"goal {text}: {value:.2f} ({'met' if ok else 'not met'})")
 if "write128" in ratio:
     goal("RTMPS RTMP_Write MB/s >= 10x ref at chunk 128", ratio["write128"][0], ratio["write128"][0] >= 10)
 if "write4096" in ratio:

@@ -28,40 +28,17 @@
 #include <librtmp/rtmp.h>
 
 #include "common.h"
+#include "play_scenario.h"
 
 #define SIG 1536               /* handshake block size */
 #define SRV_CHUNK 128          /* the client's inbound chunk size until told otherwise */
 #define WATCHDOG_S 20          /* alarm() per scenario: a hang kills the test with a message */
 #define MAX_ELAPSED_S 10.0     /* "no hang" bound checked per scenario */
 #define SRV_DEADLINE_MS 8000   /* the server never waits longer than this for the client */
+#define SRV_EXIT_S 10.0        /* the server ends when the client closes; killed after this */
 
 /* ---------------------------------------------------------------------------------------- */
-/* log capture                                                                              */
-
-static char log_text[16384];
-static size_t log_len;
-static int log_bad;            /* lines at RTMP_LOGERROR or RTMP_LOGWARNING (or CRIT) */
-static int log_verbose;
-
-static void log_cb(int level, const char *fmt, va_list ap)
-{
-    char line[600];
-    vsnprintf(line, sizeof line, fmt, ap);
-    if (level <= RTMP_LOGWARNING)
-        log_bad++;
-    static const char *names[] = { "CRIT", "ERROR", "WARNING", "INFO", "DEBUG", "DEBUG2", "ALL" };
-    const char *name = level >= 0 && level <= 6 ? names[level] : "?";
-    int n = snprintf(log_text + log_len, sizeof log_text - log_len, "    [%s] %s\n", name, line);
-    if (n > 0)
-        log_len += (size_t)n < sizeof log_text - log_len ? (size_t)n : sizeof log_text - 1 - log_len;
-}
-
-static void log_reset(void)
-{
-    log_len = 0;
-    log_text[0] = 0;
-    log_bad = 0;
-}
+/* log capture: play_scenario.h's, log_bad counting ERROR and WARNING lines (set in main)      */
 
 static int log_contains(const char *s)
 {
@@ -93,13 +70,6 @@ static long now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Reads exactly n bytes within SRV_DEADLINE_MS; 0 on EOF, error or deadline. */
@@ -842,27 +812,6 @@ static const struct scenario scenarios[] = {
     { "play: media, then garbage", s_media_then_garbage, AT_READ, END_ANY, NULL },
 };
 
-/* state for the SIGALRM watchdog */
-static const char *cur_name;
-static pid_t cur_child = -1;
-
-static void watchdog(int sig)
-{
-    (void)sig;
-    static const char msg1[] = "\nWATCHDOG: scenario hung: ";
-    static const char msg2[] = "\nits log so far:\n";
-    ssize_t w;
-    w = write(2, msg1, sizeof msg1 - 1);
-    if (cur_name)
-        w = write(2, cur_name, strlen(cur_name));
-    w = write(2, msg2, sizeof msg2 - 1);
-    w = write(2, log_text, log_len);
-    (void)w;
-    if (cur_child > 0)
-        kill(cur_child, SIGKILL);
-    _exit(3);
-}
-
 /* The lowest free file descriptor: the same before and after a scenario unless one leaked. */
 static int lowest_free_fd(void)
 {
@@ -875,21 +824,10 @@ static int lowest_free_fd(void)
 /* Forks the server; returns its pid and the port, or -1. */
 static pid_t start_server(const struct scenario *sc, int *port)
 {
-    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    const char *what;
+    int ls = listen_loopback(port, &what);
     if (ls < 0)
         return -1;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    socklen_t alen = sizeof a;
-    if (bind(ls, (struct sockaddr *)&a, sizeof a) < 0 || listen(ls, 4) < 0 ||
-        getsockname(ls, (struct sockaddr *)&a, &alen) < 0) {
-        close(ls);
-        return -1;
-    }
-    *port = ntohs(a.sin_port);
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
@@ -919,23 +857,6 @@ static pid_t start_server(const struct scenario *sc, int *port)
     _exit(rc ? 12 : 0);
 }
 
-/* Waits for the server to end (it ends when the client closes); kills it after a bound. */
-static int reap_server(pid_t pid)
-{
-    int status = 0;
-    for (int i = 0; i < 1000; i++) { /* up to ~10 s */
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        if (w < 0 && errno != EINTR)
-            return -1;
-        usleep(10000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -2;
-}
-
 static void run(const struct scenario *sc)
 {
     int failures_before = test_failures;
@@ -948,7 +869,7 @@ static void run(const struct scenario *sc)
     CHECK(child > 0, "%s: cannot start the server (%s)", sc->name, strerror(errno));
     if (child <= 0)
         return;
-    cur_child = child;
+    cur_peer = child;
     alarm(WATCHDOG_S);
 
     double t0 = now_s();
@@ -959,22 +880,9 @@ static void run(const struct scenario *sc)
     int setup = RTMP_SetupURL(r, url);
     int connected = setup ? RTMP_Connect(r, NULL) : 0;
     int streaming = connected ? RTMP_ConnectStream(r, 0) : 0;
-    int last = 0, rounds = 0, again = 0, status = 0;
-    long total = 0;
-    if (streaming) {
-        /* rtmpdump's download loop (with a bound on the rounds) */
-        static char buf[65536];
-        do {
-            last = RTMP_Read(r, buf, sizeof buf);
-            if (last > 0)
-                total += last;
-            else if (r->m_read.status == RTMP_READ_EOF)
-                break;
-        } while (++rounds < 10000 && last > -1 && RTMP_IsConnected(r) && !RTMP_IsTimedout(r));
-        /* the failure is final: one more call returns nothing */
-        again = RTMP_Read(r, buf, sizeof buf);
-        status = r->m_read.status;
-    }
+    struct download dl = { 0, 0, 0, 0, 0 };
+    if (streaming)
+        download_loop(r, &dl);
     int still_connected = RTMP_IsConnected(r);
     int timed_out = RTMP_IsTimedout(r);
     RTMP_Close(r);
@@ -982,8 +890,8 @@ static void run(const struct scenario *sc)
     double elapsed = now_s() - t0;
     alarm(0);
 
-    int srv = reap_server(child);
-    cur_child = -1;
+    int srv = reap_peer(child, SRV_EXIT_S);
+    cur_peer = -1;
 
     CHECK(setup, "%s: RTMP_SetupURL(%s) failed", sc->name, url);
     switch (sc->stage) {
@@ -1001,11 +909,12 @@ static void run(const struct scenario *sc)
     case AT_READ:
         CHECK(connected && streaming, "%s: play did not start (Connect %d, ConnectStream %d)",
               sc->name, connected, streaming);
-        CHECK(rounds < 10000, "%s: RTMP_Read loop did not end (%d rounds)", sc->name, rounds);
-        CHECK(again <= 0, "%s: RTMP_Read after the failure returned %d", sc->name, again);
-        CHECK(status < 0, "%s: m_read.status is %d at the end, not EOF/ERROR/COMPLETE", sc->name,
-              status);
-        CHECK(total >= 13, "%s: only %ld FLV bytes before the failure", sc->name, total);
+        CHECK(dl.rounds < 10000, "%s: RTMP_Read loop did not end (%d rounds)", sc->name,
+              dl.rounds);
+        CHECK(dl.again <= 0, "%s: RTMP_Read after the failure returned %d", sc->name, dl.again);
+        CHECK(dl.status < 0, "%s: m_read.status is %d at the end, not EOF/ERROR/COMPLETE",
+              sc->name, dl.status);
+        CHECK(dl.total >= 13, "%s: only %ld FLV bytes before the failure", sc->name, dl.total);
         break;
     }
     switch (sc->end) {
@@ -1033,8 +942,8 @@ static void run(const struct scenario *sc)
         fprintf(stderr, "%s scenario \"%s\" (%.2f s, connect %d, stream %d, read %d rounds %ld bytes, "
                 "last %d, again %d, status %d, connected %d, timedout %d), log:\n%s",
                 test_failures != failures_before ? "FAILED" : "ok", sc->name, elapsed,
-                connected, streaming, rounds, total, last, again, status, still_connected, timed_out,
-                log_text);
+                connected, streaming, dl.rounds, dl.total, dl.last, dl.again, dl.status,
+                still_connected, timed_out, log_text);
     }
     cur_name = NULL;
 }
@@ -1075,7 +984,7 @@ static void close_from_another_thread(void)
     CHECK(child > 0, "%s: cannot start the server", sc.name);
     if (child <= 0)
         return;
-    cur_child = child;
+    cur_peer = child;
     alarm(WATCHDOG_S);
     char url[128];
     snprintf(url, sizeof url, "rtmp://127.0.0.1:%d/app/stream timeout=30", port);
@@ -1099,8 +1008,8 @@ static void close_from_another_thread(void)
     RTMP_Close(r); /* a second close is harmless */
     RTMP_Free(r);
     alarm(0);
-    reap_server(child);
-    cur_child = -1;
+    reap_peer(child, SRV_EXIT_S);
+    cur_peer = -1;
 }
 
 int main(void)
@@ -1108,6 +1017,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGALRM, watchdog);
     log_verbose = getenv("BAD_SERVER_VERBOSE") != NULL;
+    log_bad_level = RTMP_LOGWARNING;
     RTMP_LogSetCallback(log_cb);
     RTMP_LogSetLevel(log_verbose ? RTMP_LOGDEBUG : RTMP_LOGWARNING);
 

@@ -48,6 +48,7 @@
 #include <librtmp/rtmp.h>
 
 #include "common.h"
+#include "play_scenario.h"
 
 #define LINK_TIMEOUT_S 2       /* r->Link.timeout */
 #define MARGIN_S 3.0           /* a failure must come within Link.timeout + this */
@@ -57,43 +58,8 @@
 #define MAX_FD 4096
 
 /* ---------------------------------------------------------------------------------------- */
-/* log capture                                                                              */
-
-static char log_text[16384];
-static size_t log_len;
-static int log_errors;         /* lines at RTMP_LOGERROR (or RTMP_LOGCRIT) */
-static int log_verbose;
-
-static void log_cb(int level, const char *fmt, va_list ap)
-{
-    char line[600];
-    vsnprintf(line, sizeof line, fmt, ap);
-    if (level <= RTMP_LOGERROR)
-        log_errors++;
-    static const char *names[] = { "CRIT", "ERROR", "WARNING", "INFO", "DEBUG", "DEBUG2", "ALL" };
-    const char *name = level >= 0 && level <= 6 ? names[level] : "?";
-    size_t room = sizeof log_text - log_len;
-    int n = snprintf(log_text + log_len, room, "    [%s] %s\n", name, line);
-    if (n > 0)
-        log_len += (size_t)n < room ? (size_t)n : room - 1;
-}
-
-static void log_reset(void)
-{
-    log_len = 0;
-    log_text[0] = 0;
-    log_errors = 0;
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* small helpers                                                                            */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+/* small helpers (the log capture, the watchdog, the peer's socket and reaping, the RTMP_Read   */
+/* loop: play_scenario.h; log_bad counts the ERROR lines here)                                */
 
 /* Marks the open file descriptors of this process (the directory's own descriptor excluded). */
 static int open_fds(unsigned char *set)
@@ -151,6 +117,17 @@ static void remove_tmpdir(void)
     have_tmpdir = 0;
 }
 
+/* Runs the openssl command line CMD in tmpdir, quietly; says which WHAT it could not make. */
+static int openssl_in_tmpdir(const char *what, const char *cmd)
+{
+    char full[3 * PATH_MAX];
+    snprintf(full, sizeof full, "cd '%s' && %s", tmpdir, cmd);
+    if (run_quiet(full))
+        return 1;
+    fprintf(stderr, "openssl could not make the %s (%s)\n", what, full);
+    return 0;
+}
+
 /* A CA (EC P-256) and a leaf for IP 127.0.0.1 signed by it. */
 static int make_certificate(void)
 {
@@ -185,28 +162,17 @@ static int make_certificate(void)
     snprintf(cert_path, sizeof cert_path, "%s/leaf.pem", tmpdir);
     snprintf(key_path, sizeof key_path, "%s/leaf.key", tmpdir);
 
-    char cmd[3 * PATH_MAX];
-    snprintf(cmd, sizeof cmd,
-             "cd '%s' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-             "-nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=tls hostile test CA' "
-             "-addext basicConstraints=critical,CA:TRUE "
-             "-addext keyUsage=critical,keyCertSign,cRLSign",
-             tmpdir);
-    if (!run_quiet(cmd)) {
-        fprintf(stderr, "openssl could not make the CA certificate (%s)\n", cmd);
-        return 0;
-    }
-    snprintf(cmd, sizeof cmd,
-             "cd '%s' && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-             "-nodes -keyout leaf.key -out leaf.csr -subj /CN=127.0.0.1 && "
-             "openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -set_serial 2 -days 2 "
-             "-extfile leaf.ext -out leaf.pem",
-             tmpdir);
-    if (!run_quiet(cmd)) {
-        fprintf(stderr, "openssl could not make the leaf certificate (%s)\n", cmd);
-        return 0;
-    }
-    return 1;
+    return openssl_in_tmpdir("CA certificate",
+                             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+                             "-nodes -keyout ca.key -out ca.pem -days 2 "
+                             "-subj '/CN=tls hostile test CA' "
+                             "-addext basicConstraints=critical,CA:TRUE "
+                             "-addext keyUsage=critical,keyCertSign,cRLSign") &&
+           openssl_in_tmpdir("leaf certificate",
+                             "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+                             "-nodes -keyout leaf.key -out leaf.csr -subj /CN=127.0.0.1 && "
+                             "openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key "
+                             "-set_serial 2 -days 2 -extfile leaf.ext -out leaf.pem");
 }
 
 static int readable(const char *p)
@@ -255,47 +221,16 @@ static int find_script(void)
 /* ---------------------------------------------------------------------------------------- */
 /* the peer process                                                                         */
 
-static pid_t cur_peer = -1;
-static const char *cur_name;
-
-static void watchdog(int sig)
-{
-    (void)sig;
-    static const char msg1[] = "\nWATCHDOG: scenario hung: ";
-    static const char msg2[] = "\nits log so far:\n";
-    ssize_t w;
-    w = write(2, msg1, sizeof msg1 - 1);
-    if (cur_name)
-        w = write(2, cur_name, strlen(cur_name));
-    w = write(2, msg2, sizeof msg2 - 1);
-    w = write(2, log_text, log_len);
-    (void)w;
-    if (cur_peer > 0)
-        kill(cur_peer, SIGKILL);
-    _exit(3);
-}
-
 /* Starts tls_peer.py in MODE on a free loopback port and waits until it runs. Returns its pid
  * (and the port) or -1 with a reason in why. */
 static pid_t start_peer(const char *mode, int tls12, int *port, char *why, size_t why_len)
 {
-    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    const char *what = "";
+    int ls = listen_loopback(port, &what);
     if (ls < 0) {
-        snprintf(why, why_len, "socket: %s", strerror(errno));
+        snprintf(why, why_len, "%s: %s", what, strerror(errno));
         return -1;
     }
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t alen = sizeof a;
-    if (bind(ls, (struct sockaddr *)&a, sizeof a) < 0 || listen(ls, 4) < 0 ||
-        getsockname(ls, (struct sockaddr *)&a, &alen) < 0) {
-        snprintf(why, why_len, "listen on 127.0.0.1: %s", strerror(errno));
-        close(ls);
-        return -1;
-    }
-    *port = ntohs(a.sin_port);
     int rp[2];
     if (pipe(rp) < 0) {
         snprintf(why, why_len, "pipe: %s", strerror(errno));
@@ -374,25 +309,6 @@ static pid_t start_peer(const char *mode, int tls12, int *port, char *why, size_
     return pid;
 }
 
-/* Waits for the peer to end (it ends when the client has closed); kills it after a bound.
- * Returns its exit status, 128+signal, or -2 when it had to be killed. */
-static int reap_peer(pid_t pid)
-{
-    int status = 0;
-    double end = now_s() + PEER_EXIT_MS / 1000.0;
-    while (now_s() < end) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        if (w < 0 && errno != EINTR)
-            return -1;
-        usleep(10000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -2;
-}
-
 static const char *peer_status_text(int st)
 {
     switch (st) {
@@ -469,33 +385,23 @@ static int run(const struct scenario *sc)
     int connected = setup ? RTMP_Connect(r, NULL) : 0;
     double connect_s = now_s() - t0;
     int connected_after_connect = RTMP_IsConnected(r);
-    int streaming = 0, last = 0, again = 0, rounds = 0, status = 0;
-    long total = 0;
+    int streaming = 0;
+    struct download dl = { 0, 0, 0, 0, 0 };
     if (connected && sc->expect != OK_CONNECT)
         streaming = RTMP_ConnectStream(r, 0);
-    if (streaming) {
-        static char buf[65536];
-        do {
-            last = RTMP_Read(r, buf, sizeof buf);
-            if (last > 0)
-                total += last;
-            else if (r->m_read.status == RTMP_READ_EOF)
-                break;
-        } while (++rounds < 10000 && last > -1 && RTMP_IsConnected(r) && !RTMP_IsTimedout(r));
-        again = RTMP_Read(r, buf, sizeof buf);
-        status = r->m_read.status;
-    }
+    if (streaming)
+        download_loop(r, &dl);
     double elapsed = now_s() - t0;
     int still_connected = RTMP_IsConnected(r);
     int timed_out = RTMP_IsTimedout(r);
-    int errors_before_close = log_errors;
+    int errors_before_close = log_bad;
     RTMP_Close(r);
     RTMP_Free(r);
     alarm(0);
 
     if (!setup) /* the client never connected: do not wait for the peer's accept deadline */
         kill(peer, SIGKILL);
-    int peer_status = reap_peer(peer);
+    int peer_status = reap_peer(peer, PEER_EXIT_MS / 1000.0);
     cur_peer = -1;
     int nfd_after = open_fds(fds_after);
 
@@ -534,12 +440,13 @@ static int run(const struct scenario *sc)
     case FAIL_READ:
         CHECK(connected && streaming, "%s: play did not start (Connect %d, ConnectStream %d)",
               sc->name, connected, streaming);
-        CHECK(rounds < 10000, "%s: RTMP_Read loop did not end (%d rounds)", sc->name, rounds);
-        CHECK(last <= 0, "%s: the RTMP_Read loop ended with %d", sc->name, last);
-        CHECK(again <= 0, "%s: RTMP_Read after the failure returned %d", sc->name, again);
-        CHECK(status < 0 && status != RTMP_READ_COMPLETE,
-              "%s: m_read.status is %d at the end, not EOF/ERROR", sc->name, status);
-        CHECK(total >= 13, "%s: only %ld FLV bytes before the failure", sc->name, total);
+        CHECK(dl.rounds < 10000, "%s: RTMP_Read loop did not end (%d rounds)", sc->name,
+              dl.rounds);
+        CHECK(dl.last <= 0, "%s: the RTMP_Read loop ended with %d", sc->name, dl.last);
+        CHECK(dl.again <= 0, "%s: RTMP_Read after the failure returned %d", sc->name, dl.again);
+        CHECK(dl.status < 0 && dl.status != RTMP_READ_COMPLETE,
+              "%s: m_read.status is %d at the end, not EOF/ERROR", sc->name, dl.status);
+        CHECK(dl.total >= 13, "%s: only %ld FLV bytes before the failure", sc->name, dl.total);
         CHECK(!timed_out, "%s: RTMP_IsTimedout: ended by the timeout, not by the close",
               sc->name);
         break;
@@ -571,8 +478,8 @@ static int run(const struct scenario *sc)
     if (!ok || log_verbose) {
         fprintf(stderr, "  scenario \"%s\": connect %d (%.2f s), stream %d, read %d rounds "
                 "%ld bytes, last %d, again %d, status %d, connected %d, timedout %d, peer %d; "
-                "log:\n%s", sc->name, connected, connect_s, streaming, rounds, total, last, again,
-                status, still_connected, timed_out, peer_status, log_text);
+                "log:\n%s", sc->name, connected, connect_s, streaming, dl.rounds, dl.total, dl.last,
+                dl.again, dl.status, still_connected, timed_out, peer_status, log_text);
     }
     cur_name = NULL;
     return ok;

@@ -315,11 +315,18 @@ def some_media():
 # ---------------------------------------------------------------------------------------------
 # the modes
 
-def m_control(sock, ctx):
+def up_to_connect(sock, ctx):
+    """The TLS handshake, the RTMP handshake and the client's connect command: the session, ready
+    for the reply."""
     tls = Tls(sock, ctx, CHACHA)
     tls.handshake()
     rtmp_handshake(tls)
     tls.read_connect()
+    return tls
+
+
+def m_control(sock, ctx):
+    up_to_connect(sock, ctx)
     drain(sock)
 
 
@@ -344,10 +351,7 @@ def m_alert(sock, ctx):
 
 
 def m_cut(sock, ctx):
-    tls = Tls(sock, ctx, CHACHA)
-    tls.handshake()
-    rtmp_handshake(tls)
-    tls.read_connect()
+    tls = up_to_connect(sock, ctx)
     record = tls.seal(connect_reply())
     log("one record of %d bytes, sending %d" % (len(record), len(record) // 2))
     send_all(sock, record[:len(record) // 2])
@@ -355,10 +359,7 @@ def m_cut(sock, ctx):
 
 
 def m_nonotify(sock, ctx):
-    tls = Tls(sock, ctx, CHACHA)
-    tls.handshake()
-    rtmp_handshake(tls)
-    tls.read_connect()
+    tls = up_to_connect(sock, ctx)
     tls.write(connect_reply() + play_start())
     tls.write(some_media())
     finish_fin(sock)

@@ -4,17 +4,28 @@
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ours="$top/build/lib"
 ref_lib=$(ls /usr/lib/x86_64-linux-gnu/librtmp.so.1 /usr/lib/librtmp.so.1 2>/dev/null | head -n 1)
+# python3 $py_play URL OUT: python3-librtmp plays URL into the file OUT
+py_play="$top/c-tests/integration/py_play.py"
 
 die() { echo "FAIL $*"; exit 1; }
 
-# Installs nginx + the RTMP module and ffmpeg when missing (as root, or through sudo).
+# Installs nginx + the RTMP and stream modules, openssl, ffmpeg and the programs under test when
+# missing.
 ensure_integration_deps() {
-    need=""
-    for p in nginx libnginx-mod-rtmp libnginx-mod-stream openssl ffmpeg rtmpdump curl python3-librtmp; do
+    ensure_packages integration nginx libnginx-mod-rtmp libnginx-mod-stream openssl ffmpeg rtmpdump \
+        curl python3-librtmp
+}
+
+# ensure_packages WHO PACKAGE...: apt-get installs the PACKAGEs that are missing (as root, or through
+# sudo), saying so as WHO.
+ensure_packages() {
+    local who=$1 need="" p SUDO
+    shift
+    for p in "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need="$need $p"
     done
     [ -z "$need" ] && return 0
-    echo "integration: installing$need"
+    echo "$who: installing$need"
     if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; else
         die "need root to install$need"; fi
     export DEBIAN_FRONTEND=noninteractive
@@ -25,24 +36,40 @@ free_port() {
     /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# port_listening PORT: a socket listens on 127.0.0.1:PORT (checked without connecting, so nginx
+# logs no connection, and a TLS terminator no failed handshake)
+port_listening() {
+    grep -q "$(printf '0100007F:%04X 00000000:0000 0A' "$1")" /proc/net/tcp
+}
+
 # start_nginx DIR [SERVER-DIRECTIVES [RTMP-DIRECTIVES]]: writes DIR/nginx.conf (vod root DIR/vod;
 # the optional directives go into the rtmp server / rtmp blocks), starts nginx, sets $NGX_PID,
 # $PORT.
 start_nginx() {
-    ngx=$1
-    mkdir -p "$ngx/logs" "$ngx/tmp" "$ngx/vod"
     PORT=$(free_port)
     HPORT=$(free_port)
-    user_line=""
+    write_nginx_conf "$@"
+    run_nginx "$1" "$PORT"
+}
+
+# write_nginx_conf DIR [SERVER-DIRECTIVES [RTMP-DIRECTIVES [MAIN]]]: DIR/nginx.conf for nginx-rtmp
+# on $PORT (applications live and vod, vod root DIR/vod; the optional directives go into the rtmp
+# server / rtmp blocks) and an http server on $HPORT that answers 404. MAIN, more of the main
+# context (another module's load_module and its block), goes right after the RTMP module's
+# load_module.
+write_nginx_conf() {
+    local ngx=$1 user_line=""
+    mkdir -p "$ngx/logs" "$ngx/tmp" "$ngx/vod"
     [ "$(id -u)" -eq 0 ] && user_line="user root;"
     cat > "$ngx/nginx.conf" <<CONF
 load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
+${4:-}
 $user_line
 daemon off;
 worker_processes 1;
 pid $ngx/nginx.pid;
 error_log $ngx/logs/error.log info;
-events { worker_connections 64; }
+events { worker_connections 256; }
 rtmp { ${3:-} server { listen 127.0.0.1:$PORT; chunk_size 4096; ${2:-}
   application live { live on; record off; }
   application vod { play $ngx/vod; } } }
@@ -50,12 +77,23 @@ http { access_log $ngx/logs/access.log; client_body_temp_path $ngx/tmp;
   proxy_temp_path $ngx/tmp; fastcgi_temp_path $ngx/tmp; uwsgi_temp_path $ngx/tmp;
   scgi_temp_path $ngx/tmp; server { listen 127.0.0.1:$HPORT; location / { return 404; } } }
 CONF
-    nginx -c "$ngx/nginx.conf" -p "$ngx/" -e "$ngx/logs/error.log" &
+}
+
+# run_nginx DIR PORT...: starts nginx with DIR/nginx.conf (its stderr in DIR/logs/stderr.log), sets
+# $NGX_PID and waits until every PORT listens.
+run_nginx() {
+    local ngx=$1 p i
+    shift
+    nginx -c "$ngx/nginx.conf" -p "$ngx/" -e "$ngx/logs/error.log" > "$ngx/logs/stderr.log" 2>&1 &
     NGX_PID=$!
-    i=0
-    while ! (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null; do
-        i=$((i + 1)); [ $i -gt 50 ] && die "nginx did not start: $(tail -n 5 "$ngx/logs/error.log")"
-        sleep 0.1
+    for p in "$@"; do
+        i=0
+        while ! port_listening "$p"; do
+            i=$((i + 1))
+            [ $i -gt 50 ] && die "nginx did not start: $(tail -n 5 "$ngx/logs/error.log" "$ngx/logs/stderr.log")"
+            kill -0 "$NGX_PID" 2>/dev/null || die "nginx exited: $(tail -n 5 "$ngx/logs/error.log" "$ngx/logs/stderr.log")"
+            sleep 0.1
+        done
     done
 }
 
@@ -100,6 +138,15 @@ make_ref_dir() {
 # loaded LIBDIR PROGRAM: which librtmp the dynamic loader picks for PROGRAM.
 loaded() {
     LD_LIBRARY_PATH="$1" LD_TRACE_LOADED_OBJECTS=1 "$2" 2>/dev/null | grep -o '/[^ ]*librtmp[^ ]*' | head -n 1
+}
+
+# check_loaded PROGRAM: PROGRAM loads our library from $ours and the system one from $ref; else
+# prints a FAIL line and sets fail=1.
+check_loaded() {
+    local prog=$1 lo lr
+    lo=$(loaded "$ours" "$prog"); lr=$(loaded "$ref" "$prog")
+    case "$lo" in "$ours"/*) ;; *) echo "FAIL $prog loaded $lo instead of ours"; fail=1;; esac
+    case "$lr" in "$ref"/*) ;; *) echo "FAIL $prog loaded $lr instead of the reference"; fail=1;; esac
 }
 
 # Payload hashes, one line per packet: codec type, pts, flags, md5 (stream indices are replaced

@@ -17,12 +17,6 @@ fail=0
 rows=()
 
 # which library each side loads (proved once per program)
-check_loaded() {
-    local prog=$1 lo lr
-    lo=$(loaded "$ours" "$prog"); lr=$(loaded "$ref" "$prog")
-    case "$lo" in "$ours"/*) ;; *) echo "FAIL $prog loaded $lo instead of ours"; fail=1;; esac
-    case "$lr" in "$ref"/*) ;; *) echo "FAIL $prog loaded $lr instead of the reference"; fail=1;; esac
-}
 check_loaded "$(command -v rtmpdump)"
 check_loaded "$(command -v rtmpgw)"
 check_loaded "$(command -v curl)"
@@ -177,22 +171,10 @@ rows+=("$(printf '%-22s %-4s ours %8s %s rc=%s (prefix of rtmpdump output)' "cur
 fi
 
 # 8. python3-librtmp (cffi: RTMP_Connect, ConnectStream, Read through its stream object)
-cat > "$work/py.py" <<PY
-import sys, librtmp
-c = librtmp.RTMP(sys.argv[1], timeout=10)
-c.connect()
-s = c.create_stream()
-with open(sys.argv[2], "wb") as f:
-    while True:
-        d = s.read(65536)
-        if not d:
-            break
-        f.write(d)
-PY
 if ! have_syms RTMP_Write RTMP_Serve; then skip "python3-librtmp" "$missing"; else
 for side in ours ref; do
     lib=$ours; [ $side = ref ] && lib=$ref
-    LD_LIBRARY_PATH=$lib timeout 60 /usr/bin/python3 "$work/py.py" "$url/vod/clip.flv" "$work/py.$side.flv" \
+    LD_LIBRARY_PATH=$lib timeout 60 /usr/bin/python3 "$py_play" "$url/vod/clip.flv" "$work/py.$side.flv" \
         > "$work/py.$side.log" 2>&1; echo $? > "$work/py.$side.rc"
 done
 row "python3-librtmp" "$work/py.ours.flv" "$work/py.ref.flv" "$(cat "$work/py.ours.rc")" "$(cat "$work/py.ref.rc")"

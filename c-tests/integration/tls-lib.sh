@@ -1,6 +1,6 @@
-# Helpers of the RTMPS integration scenarios (sourced after lib.sh): a throw-away PKI made with the
-# openssl command, and an nginx whose stream module terminates TLS on free loopback ports in front
-# of nginx-rtmp (plain RTMP on $PORT).
+# Helpers of the RTMPS integration scenarios and of bench-tls.sh (sourced after lib.sh): a
+# throw-away PKI made with the openssl command, and an nginx whose stream module terminates TLS on
+# free loopback ports in front of nginx-rtmp (plain RTMP on $PORT).
 
 # ossl ARGS...: openssl, quiet unless it fails
 ossl() {
@@ -102,98 +102,58 @@ CNF
         || die "server.pem verifies with other-ca.pem"
 }
 
-# start_tls_nginx DIR: like lib.sh's start_nginx (nginx-rtmp on $PORT: applications live and vod,
-# vod root DIR/vod), plus nginx's stream module terminating TLS on free loopback ports and passing
-# the plain bytes to $PORT:
-#   $TLS12_PORT    TLSv1.2 only, server.pem
-#   $TLS13_PORT    TLSv1.3 only, server.pem
-#   $WRONG_PORT    TLSv1.2 + 1.3, wrong.pem (valid for wrong.example only)
-#   $EXPIRED_PORT  TLSv1.2 + 1.3, expired.pem
+# start_tls_nginx DIR [TERMINATORS [SERVER-DIRECTIVES [RTMP-DIRECTIVES]]]: lib.sh's nginx-rtmp on
+# $PORT (applications live and vod, vod root DIR/vod; the optional directives as in start_nginx),
+# plus nginx's stream module terminating TLS on free loopback ports and passing the plain bytes to
+# $PORT, one port per name in TERMINATORS (default: all four):
+#   tls12     $TLS12_PORT    TLSv1.2 only, $SERVER_CERT.pem
+#   tls13     $TLS13_PORT    TLSv1.3 only, $SERVER_CERT.pem
+#   wrong     $WRONG_PORT    TLSv1.2 + 1.3, wrong.pem (valid for wrong.example only)
+#   expired   $EXPIRED_PORT  TLSv1.2 + 1.3, expired.pem
+# SERVER_CERT names one of make_certs' localhost + 127.0.0.1 certificates: server (the default,
+# RSA), server-rsa1 or server-ec (EC P-256).
 # Each TLS session is logged to DIR/logs/stream.log as "PORT PROTOCOL sni=NAME" when it ends.
 # The certificates come from make_certs, in $CERTS (default DIR/certs, made when missing).
 # Sets $NGX_PID (stopped by lib.sh's stop_nginx / end_scenarios trap).
 start_tls_nginx() {
-    local ngx=$1 certs=${CERTS:-$1/certs} user_line="" p i
-    mkdir -p "$ngx/logs" "$ngx/tmp" "$ngx/vod"
+    local ngx=$1 certs=${CERTS:-$1/certs} names=${2:-tls12 tls13 wrong expired} t p protos cert
+    local servers="" ports=""
     [ -f "$certs/server.pem" ] || make_certs "$certs"
     PORT=$(free_port); HPORT=$(free_port)
     TLS12_PORT=$(free_port); TLS13_PORT=$(free_port); WRONG_PORT=$(free_port); EXPIRED_PORT=$(free_port)
     # free_port can hand out the same port twice (each probe closes its socket): insist on distinct
     [ "$(printf '%s\n' "$PORT" "$HPORT" "$TLS12_PORT" "$TLS13_PORT" "$WRONG_PORT" "$EXPIRED_PORT" | sort -u | wc -l)" -eq 6 ] \
         || { start_tls_nginx "$@"; return; }
-    [ "$(id -u)" -eq 0 ] && user_line="user root;"
-    cat > "$ngx/nginx.conf" <<CONF
-load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
-load_module /usr/lib/nginx/modules/ngx_stream_module.so;
-$user_line
-daemon off;
-worker_processes 1;
-pid $ngx/nginx.pid;
-error_log $ngx/logs/error.log info;
-events { worker_connections 256; }
-rtmp { server { listen 127.0.0.1:$PORT; chunk_size 4096;
-  application live { live on; record off; }
-  application vod { play $ngx/vod; } } }
+    for t in $names; do
+        case $t in
+            tls12) p=$TLS12_PORT protos=TLSv1.2 cert=${SERVER_CERT:-server} ;;
+            tls13) p=$TLS13_PORT protos=TLSv1.3 cert=${SERVER_CERT:-server} ;;
+            wrong) p=$WRONG_PORT protos="TLSv1.2 TLSv1.3" cert=wrong ;;
+            expired) p=$EXPIRED_PORT protos="TLSv1.2 TLSv1.3" cert=expired ;;
+            *) die "start_tls_nginx: no terminator '$t'" ;;
+        esac
+        ports="$ports $p"
+        servers="$servers
+  server { listen 127.0.0.1:$p ssl; ssl_protocols $protos;
+    ssl_certificate $certs/$cert.pem; ssl_certificate_key $certs/$cert.key;
+    proxy_pass 127.0.0.1:$PORT; }"
+    done
+    write_nginx_conf "$ngx" "${3:-}" "${4:-}" "load_module /usr/lib/nginx/modules/ngx_stream_module.so;
 stream {
   # one line per TLS session: port, protocol, the SNI name the client sent (empty: none)
   log_format tls '\$server_port \$ssl_protocol sni=\$ssl_server_name';
   access_log $ngx/logs/stream.log tls;
   ssl_session_cache off;
-  proxy_connect_timeout 5s;
-  server { listen 127.0.0.1:$TLS12_PORT ssl; ssl_protocols TLSv1.2;
-    ssl_certificate $certs/server.pem; ssl_certificate_key $certs/server.key;
-    proxy_pass 127.0.0.1:$PORT; }
-  server { listen 127.0.0.1:$TLS13_PORT ssl; ssl_protocols TLSv1.3;
-    ssl_certificate $certs/server.pem; ssl_certificate_key $certs/server.key;
-    proxy_pass 127.0.0.1:$PORT; }
-  server { listen 127.0.0.1:$WRONG_PORT ssl; ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_certificate $certs/wrong.pem; ssl_certificate_key $certs/wrong.key;
-    proxy_pass 127.0.0.1:$PORT; }
-  server { listen 127.0.0.1:$EXPIRED_PORT ssl; ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_certificate $certs/expired.pem; ssl_certificate_key $certs/expired.key;
-    proxy_pass 127.0.0.1:$PORT; }
-}
-http { access_log $ngx/logs/access.log; client_body_temp_path $ngx/tmp;
-  proxy_temp_path $ngx/tmp; fastcgi_temp_path $ngx/tmp; uwsgi_temp_path $ngx/tmp;
-  scgi_temp_path $ngx/tmp; server { listen 127.0.0.1:$HPORT; location / { return 404; } } }
-CONF
-    nginx -c "$ngx/nginx.conf" -p "$ngx/" -e "$ngx/logs/error.log" > "$ngx/logs/stderr.log" 2>&1 &
-    NGX_PID=$!
-    for p in $PORT $TLS12_PORT $TLS13_PORT $WRONG_PORT $EXPIRED_PORT; do
-        i=0
-        while ! port_listening "$p"; do
-            i=$((i + 1))
-            [ $i -gt 50 ] && die "nginx (TLS) did not start: $(tail -n 5 "$ngx/logs/error.log" "$ngx/logs/stderr.log")"
-            kill -0 "$NGX_PID" 2>/dev/null || die "nginx (TLS) exited: $(tail -n 5 "$ngx/logs/error.log" "$ngx/logs/stderr.log")"
-            sleep 0.1
-        done
-    done
-}
-
-# port_listening PORT: a socket listens on 127.0.0.1:PORT (checked without connecting, so a TLS
-# terminator does not log a failed handshake)
-port_listening() {
-    grep -q "$(printf '0100007F:%04X 00000000:0000 0A' "$1")" /proc/net/tcp
+  proxy_connect_timeout 5s;$servers
+}"
+    # shellcheck disable=SC2086
+    run_nginx "$ngx" "$PORT" $ports
 }
 
 # tls_probe PORT: the TLS version and the certificate subject the terminator on PORT offers
 tls_probe() {
     timeout 5 openssl s_client -connect "127.0.0.1:$1" -servername localhost </dev/null 2>/dev/null |
         awk '/^subject=/ { s = substr($0, 9) } /^New, / { p = $2 } END { sub(",", "", p); print p, s }'
-}
-
-# ensure_tls_deps: what the TLS scenarios need beyond lib.sh's list (apt-get, like lib.sh)
-ensure_tls_deps() {
-    local need="" p SUDO
-    for p in openssl libnginx-mod-stream; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need="$need $p"
-    done
-    [ -z "$need" ] && return 0
-    echo "integration: installing$need"
-    if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; else
-        die "need root to install$need"; fi
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null
 }
 
 # netns_ok: private network namespaces work here (rtmpsrv's port 1935 is hard-coded)

@@ -17,7 +17,6 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tls-lib.sh"
-ensure_tls_deps
 begin_scenarios tls
 
 certs="$work/certs"
@@ -58,6 +57,14 @@ npk() { [ -s "$1" ] && packet_hashes "$1" 2>/dev/null | wc -l || echo 0; }
 errline() {
     grep -m 1 -E '^(ERROR|curl: \(|[A-Za-z.]*(Error|Exception):)' "$1" 2>/dev/null | cut -c1-90
 }
+# desc KIND SIDE T GOOD: "size md5 rc=N" of the run $work/KIND.SIDE.T.*, then GOOD when
+# KIND_ok SIDE T passes, else the first error line of its log
+desc() {
+    local b="$work/$1.$2.$3" d
+    d=$(fsum "$b.flv" "$b.rc")
+    if [ "$("$1_ok" "$2" "$3")" = 1 ]; then d="$d $4"; else d="$d [$(errline "$b.log")]"; fi
+    echo "$d"
+}
 # packets_ok FILE: every packet of FILE equals the source's packet at the same position (and
 # there is at least one)
 packets_ok() {
@@ -89,14 +96,18 @@ row_b() {
     [ "$v" = PASS ] || fail=1
     rows_b+=("$(printf '%-4s verify %-32s %s' "$v" "$name" "$d")")
 }
+# tls_rows KIND NAME [SAME]: the table A rows "NAME tls1.2" and "NAME tls1.3" from KIND_ok SIDE T
+# and KIND_desc SIDE T; the sides agree when their $work/KIND.SIDE.T.flv are equal (SAME=1: always)
+tls_rows() {
+    local t same
+    for t in tls12 tls13; do
+        same=${3:-0}; cmp -s "$work/$1.ours.$t.flv" "$work/$1.ref.$t.flv" && same=1
+        row_a "$2 ${tname[$t]}" $t "$("$1_ok" ours $t)" "$("$1_ok" ref $t)" "$same" \
+            "$("$1_desc" ours $t)" "$("$1_desc" ref $t)"
+    done
+}
 
 # which library each side loads (proved once per program)
-check_loaded() {
-    local prog=$1 lo lr
-    lo=$(loaded "$ours" "$prog"); lr=$(loaded "$ref" "$prog")
-    case "$lo" in "$ours"/*) ;; *) echo "FAIL $prog loaded $lo instead of ours"; fail=1;; esac
-    case "$lr" in "$ref"/*) ;; *) echo "FAIL $prog loaded $lr instead of the reference"; fail=1;; esac
-}
 check_loaded "$(command -v rtmpdump)"
 check_loaded "$(command -v curl)"
 check_loaded "$(command -v rtmpsrv)"
@@ -118,12 +129,7 @@ vod_ok() {
     [ -s "$f" ] && cmp -s "$f" "$p" && [ "$(rc "$work/vod.$1.$2.rc")" = "$(rc "$work/vod.$1.plain.rc")" ] &&
         packets_ok "$f" && echo 1 || echo 0
 }
-vod_desc() {
-    local f="$work/vod.$1.$2.flv" d
-    d=$(fsum "$f" "$work/vod.$1.$2.rc")
-    if [ "$(vod_ok "$1" "$2")" = 1 ]; then d="$d =plain"; else d="$d [$(errline "$work/vod.$1.$2.log")]"; fi
-    echo "$d"
-}
+vod_desc() { desc vod "$1" "$2" "=plain"; }
 for t in tls12 tls13; do
     same=0; cmp -s "$work/vod.ours.$t.flv" "$work/vod.ref.$t.flv" && same=1
     if [ $t = tls12 ] && ! cmp -s "$work/vod.ours.$t.log" "$work/vod.ref.$t.log"; then
@@ -180,11 +186,7 @@ live_desc() {
     fi
     echo "$d"
 }
-for t in tls12 tls13; do
-    same=0; cmp -s "$work/live.ours.$t.flv" "$work/live.ref.$t.flv" && same=1
-    row_a "rtmps rtmpdump live ${tname[$t]}" $t "$(live_ok ours $t)" "$(live_ok ref $t)" $same \
-        "$(live_desc ours $t)" "$(live_desc ref $t)"
-done
+tls_rows live "rtmps rtmpdump live"
 
 # ---------------------------------------------------------------------------------------------
 # A3. curl rtmps:// play (curl opens the socket, RTMP_Connect1 does TLS). As in play.sh, curl
@@ -210,17 +212,9 @@ curl_ok() {
     [ "$n" -gt 0 ] && cmp -s -n "$n" "$f" "$work/vod.$1.plain.flv" && { [ "$c" = 0 ] || [ "$c" = 28 ]; } \
         && echo 1 || echo 0
 }
-curl_desc() {
-    local f="$work/curl.$1.$2.flv" d
-    d=$(fsum "$f" "$work/curl.$1.$2.rc")
-    if [ "$(curl_ok "$1" "$2")" = 1 ]; then d="$d prefix of rtmpdump's"; else d="$d [$(errline "$work/curl.$1.$2.log")]"; fi
-    echo "$d"
-}
+curl_desc() { desc curl "$1" "$2" "prefix of rtmpdump's"; }
 [ $curl_rtmp = 1 ] || rows_a+=("$(printf '%-4s %-40s %s' SKIP "rtmps curl play" "(curl -V lists no rtmp protocol: curl is not built with librtmp)")")
-[ $curl_rtmp = 1 ] && for t in tls12 tls13; do
-    row_a "rtmps curl play ${tname[$t]}" $t "$(curl_ok ours $t)" "$(curl_ok ref $t)" 1 \
-        "$(curl_desc ours $t)" "$(curl_desc ref $t)"
-done
+[ $curl_rtmp = 1 ] && tls_rows curl "rtmps curl play" 1
 
 # ---------------------------------------------------------------------------------------------
 # Publishing: ffmpeg (native client, plain rtmp://) subscribes to live/NAME and records while the
@@ -297,21 +291,9 @@ fi
 
 # A5. python3-librtmp play (RTMP_Connect + ConnectStream + Read) over plain, TLS 1.2, TLS 1.3
 stage "A5 py play"
-cat > "$work/py_play.py" <<'PY'
-import sys, librtmp
-c = librtmp.RTMP(sys.argv[1], timeout=10)
-c.connect()
-s = c.create_stream()
-with open(sys.argv[2], "wb") as f:
-    while True:
-        d = s.read(65536)
-        if not d:
-            break
-        f.write(d)
-PY
 for side in ours ref; do
     for t in plain tls12 tls13; do
-        LD_LIBRARY_PATH=$(libof $side) timeout 30 /usr/bin/python3 "$work/py_play.py" "${base[$t]}/vod/clip.flv" \
+        LD_LIBRARY_PATH=$(libof $side) timeout 30 /usr/bin/python3 "$py_play" "${base[$t]}/vod/clip.flv" \
             "$work/py.$side.$t.flv" > "$work/py.$side.$t.log" 2>&1
         echo $? > "$work/py.$side.$t.rc"
     done
@@ -320,17 +302,8 @@ py_ok() {
     local f="$work/py.$1.$2.flv"
     [ -s "$f" ] && cmp -s "$f" "$work/py.$1.plain.flv" && [ "$(rc "$work/py.$1.$2.rc")" = 0 ] && echo 1 || echo 0
 }
-py_desc() {
-    local f="$work/py.$1.$2.flv" d
-    d=$(fsum "$f" "$work/py.$1.$2.rc")
-    if [ "$(py_ok "$1" "$2")" = 1 ]; then d="$d =plain"; else d="$d [$(errline "$work/py.$1.$2.log")]"; fi
-    echo "$d"
-}
-for t in tls12 tls13; do
-    same=0; cmp -s "$work/py.ours.$t.flv" "$work/py.ref.$t.flv" && same=1
-    row_a "rtmps python3-librtmp play ${tname[$t]}" $t "$(py_ok ours $t)" "$(py_ok ref $t)" $same \
-        "$(py_desc ours $t)" "$(py_desc ref $t)"
-done
+py_desc() { desc py "$1" "$2" "=plain"; }
+tls_rows py "rtmps python3-librtmp play"
 
 # A6. python3-librtmp publish (RTMP_Write through its stream object), one FLV tag per write
 #     (librtmp 2.4 loses data when a write ends inside a tag header), paced at about 3x real time
