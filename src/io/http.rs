@@ -208,7 +208,7 @@ pub fn get(
     url: &str,
     if_modified_since: Option<&str>,
     verify: bool,
-    mut on_body: impl FnMut(&[u8]),
+    on_body: impl FnMut(&[u8]),
 ) -> Outcome {
     let lost = Outcome {
         result: HTTPRES_LOST_CONNECTION,
@@ -229,12 +229,25 @@ pub fn get(
     {
         return lost;
     }
+    read_response(&mut s, on_body)
+}
+
+/// Reads one response from `s`: the head (at most 64 KB), then the body, streamed to
+/// `on_body`, up to `Content-Length` when there is one, else to the end. A response whose head
+/// does not arrive whole or does not parse gives `HTTPRES_LOST_CONNECTION` with status -1; a body
+/// shorter than `Content-Length` gives `HTTPRES_LOST_CONNECTION` with the status.
+pub fn read_response(s: &mut impl Read, mut on_body: impl FnMut(&[u8])) -> Outcome {
+    let lost = Outcome {
+        result: HTTPRES_LOST_CONNECTION,
+        status: -1,
+        last_modified: None,
+    };
     let mut buf = Vec::with_capacity(4096);
     let head_end = loop {
         if let Some(i) = find(&buf, b"\r\n\r\n") {
             break i;
         }
-        if buf.len() > MAX_HEADER || !read_more(&mut s, &mut buf) {
+        if buf.len() > MAX_HEADER || !read_more(s, &mut buf) {
             return lost;
         }
     };
