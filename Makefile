@@ -71,7 +71,7 @@ deps:
 
 check: deps lib
 	python3 tools/gen_layout.py --check abi/layout.txt
-	$(CARGO) test --quiet
+	$(CARGO) test --workspace --quiet
 	tools/check_symbols.sh $(SHARED) abi/symbols.txt
 	python3 tools/check_rust_sigs.py
 	$(MAKE) --no-print-directory -C c-tests check

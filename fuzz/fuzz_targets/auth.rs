@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rtmp::core::auth::{respond, Auth, Request};
+use rtmp_core::auth::{respond, Auth, Request};
 
 fuzz_target!(|data: &[u8]| {
     let mut parts = data.splitn(4, |&c| c == 0);

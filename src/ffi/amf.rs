@@ -13,11 +13,11 @@ use std::ptr;
 
 use super::boundary::{guard, guard_ptr};
 use super::types::{AMF3ClassDef, AMFDataType, AMFObject, AMFObjectProperty, AMFValue, AVal};
-use crate::core::amf::{
+use crate::log;
+use rtmp_core::amf::{
     decode, dump, encode, encode::Scalar, marker, Amf3Outcome, DecodeError, Decoder, ObjView, Prop,
     Sink, Str, Val, View, MAX_WRITE_DEPTH,
 };
-use crate::log;
 
 extern "C" {
     fn RTMP_Log(level: c_int, format: *const c_char, ...);

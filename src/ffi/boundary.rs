@@ -60,6 +60,7 @@ static INSTALL_PANIC_HOOK: extern "C" fn() = install_panic_hook;
 
 extern "C" fn install_panic_hook() {
     quiet_panics();
+    log::install_reporter();
 }
 
 /// The default panic hook prints to stderr; inside a C process the message goes to the librtmp

@@ -28,9 +28,9 @@ use std::ptr::{addr_of, addr_of_mut};
 use super::boundary::guard_ptr;
 use super::globals;
 use super::types::*;
-use crate::core::chunk as cc;
 use crate::io;
 use crate::log;
+use rtmp_core::chunk as cc;
 
 /// Flag in a stored inbound packet's `m_hasAbsTimestamp`: the message in progress has an
 /// extended timestamp, whose value is in `m_nTimeStamp`.

@@ -15,14 +15,14 @@ use super::chunk;
 use super::packet::free_body;
 use super::setup::malloc_bytes;
 use super::types::*;
-use crate::core::amf::{Property, Value};
-use crate::core::auth;
-use crate::core::chunk as cc;
-use crate::core::commands as cmd;
-use crate::core::handshake as hs;
 use crate::io;
 use crate::io::net;
 use crate::log;
+use rtmp_core::amf::{Property, Value};
+use rtmp_core::auth;
+use rtmp_core::chunk as cc;
+use rtmp_core::commands as cmd;
+use rtmp_core::handshake as hs;
 
 // Message types.
 const PT_CHUNK_SIZE: u8 = 0x01;
@@ -813,7 +813,7 @@ pub unsafe extern "C" fn RTMP_Connect(r: *mut RTMP, cp: *mut RTMPPacket) -> c_in
 /// Logs the DEBUG dump of decoded values (`AMF_Dump`).
 fn dump_values(props: &[Property<'_>]) {
     if log::enabled(log::DEBUG) {
-        crate::core::amf::dump::object(props, &mut |line: &[u8]| {
+        rtmp_core::amf::dump::object(props, &mut |line: &[u8]| {
             log::emit(log::DEBUG, &String::from_utf8_lossy(line));
         });
     }
@@ -1598,7 +1598,7 @@ unsafe fn find_in(
     prefix: bool,
     depth: u32,
 ) -> bool {
-    if depth > crate::core::amf::MAX_WRITE_DEPTH {
+    if depth > rtmp_core::amf::MAX_WRITE_DEPTH {
         return false;
     }
     // SAFETY: the caller's object describes `o_num` readable properties.

@@ -6,10 +6,10 @@ use std::os::raw::{c_char, c_int, c_uchar, c_uint, c_void};
 
 use super::boundary::guard_ptr;
 use super::types::{HTTPResult, HTTP_ctx};
-use crate::core::swf::{self, CacheEntry, SwfHasher};
 use crate::io::http;
 use crate::log;
 use crate::rtmp_log;
+use rtmp_core::swf::{self, CacheEntry, SwfHasher};
 
 /// `size_t (*)(void *ptr, size_t size, size_t nmemb, void *stream)`
 pub type HTTP_read_callback =

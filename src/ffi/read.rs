@@ -13,9 +13,9 @@ use super::client::{
 };
 use super::packet::free_body;
 use super::types::*;
-use crate::core::amf::Property;
-use crate::core::flv;
 use crate::log;
+use rtmp_core::amf::Property;
+use rtmp_core::flv;
 
 const READ_RESUME: u8 = 0x02;
 const READ_NO_IGNORE: u8 = 0x04;

@@ -6,9 +6,9 @@ use std::os::raw::c_int;
 use super::boundary::guard_ptr;
 use super::client::{read_exact, write_all};
 use super::types::RTMP;
-use crate::core::handshake::{self as hs, HandshakeError, Server, Warning};
 use crate::log;
 use crate::rtmp_log;
+use rtmp_core::handshake::{self as hs, HandshakeError, Server, Warning};
 
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_Serve(r: *mut RTMP) -> c_int {

@@ -16,8 +16,8 @@ use super::types::{
     AMFObject, AMFObjectProperty, AMFValue, AVal, RTMP, RTMP_LF_AUTH, RTMP_LF_FTCU, RTMP_LF_LIVE,
     RTMP_LF_NOTLSVERIFY, RTMP_LF_SWFV, RTMP_SWF_HASHLEN,
 };
-use crate::core::url::{self, ConnItem, ConnValue, OptKind, OptStep, OptTarget};
 use crate::log;
+use rtmp_core::url::{self, ConnItem, ConnValue, OptKind, OptStep, OptTarget};
 
 extern "C" {
     fn RTMP_Log(level: c_int, format: *const c_char, ...);

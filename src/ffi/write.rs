@@ -18,9 +18,9 @@ use super::boundary::guard_ptr;
 use super::chunk;
 use super::packet::{alloc_body, free_body};
 use super::types::*;
-use crate::core::chunk as cc;
-use crate::core::flv::{self, Event, State, TagReader};
 use crate::log;
+use rtmp_core::chunk as cc;
+use rtmp_core::flv::{self, Event, State, TagReader};
 
 /// Between tags, or inside a tag body when `m_write.m_body` is set.
 pub const PHASE_IDLE: u8 = 0;
@@ -267,7 +267,7 @@ pub unsafe extern "C" fn RTMP_Write(r: *mut RTMP, buf: *const c_char, size: c_in
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::flv::{file_header, push_tag};
+    use rtmp_core::flv::{file_header, push_tag};
 
     struct Handle(*mut RTMP, std::os::unix::net::UnixStream);
 

@@ -389,7 +389,7 @@ fn plain_name(n: &str) -> &str {
 
 /// `YYYY-MM-DD` of a Unix time (proleptic Gregorian, UTC).
 fn date_of(t: UnixTime) -> String {
-    let (y, m, d) = crate::core::swf::civil_from_days((t.as_secs() / 86_400) as i64);
+    let (y, m, d) = rtmp_core::swf::civil_from_days((t.as_secs() / 86_400) as i64);
     format!("{y:04}-{m:02}-{d:02}")
 }
 

@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 
-use crate::log::{DEBUG, ERROR, WARNING};
+use crate::diag::{DEBUG, ERROR, WARNING};
 
 /// A log line to emit, in order, once a parse step is done.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,7 +12,7 @@
 use super::{
     be16, be32, be_f64, marker, marker3, DecodeError, Prop, Sink, Str, Val, MAX_DEPTH, OBJECT_END,
 };
-use crate::log;
+use crate::diag as log;
 
 /// Name given to the single value of an externalizable AMF3 object.
 pub const DEFAULT_ATTRIBUTE: &[u8] = b"DEFAULT_ATTRIBUTE";
@@ -143,7 +143,7 @@ pub struct Decoder<'s, S> {
 }
 
 fn truncated(func: &str) -> DecodeError {
-    crate::rtmp_log!(
+    crate::diag!(
         log::ERROR,
         "{func}: data truncated, refusing to read past the end of the input"
     );
@@ -191,7 +191,7 @@ impl<'s, 'a, S: Sink<'a>> Decoder<'s, S> {
 
     fn enter(&mut self) -> Result<(), DecodeError> {
         if self.depth >= MAX_DEPTH {
-            crate::rtmp_log!(
+            crate::diag!(
                 log::ERROR,
                 "AMF: containers nested deeper than {MAX_DEPTH} levels, giving up"
             );
@@ -422,19 +422,19 @@ impl<'s, 'a, S: Sink<'a>> Decoder<'s, S> {
                 (Val::Object(o), n)
             }
             marker::MOVIECLIP => {
-                crate::rtmp_log!(log::ERROR, "AMF_MOVIECLIP reserved!");
+                crate::diag!(log::ERROR, "AMF_MOVIECLIP reserved!");
                 return Err(DecodeError);
             }
             marker::REFERENCE => {
-                crate::rtmp_log!(log::ERROR, "AMF_REFERENCE not supported!");
+                crate::diag!(log::ERROR, "AMF_REFERENCE not supported!");
                 return Err(DecodeError);
             }
             marker::RECORDSET => {
-                crate::rtmp_log!(log::ERROR, "AMF_RECORDSET reserved!");
+                crate::diag!(log::ERROR, "AMF_RECORDSET reserved!");
                 return Err(DecodeError);
             }
             marker::TYPED_OBJECT => {
-                crate::rtmp_log!(log::ERROR, "AMF_TYPED_OBJECT not supported!");
+                crate::diag!(log::ERROR, "AMF_TYPED_OBJECT not supported!");
                 return Err(DecodeError);
             }
             marker::OBJECT_END => return Err(DecodeError),
@@ -480,7 +480,7 @@ impl<'s, 'a, S: Sink<'a>> Decoder<'s, S> {
             }
             Ok(len) => {
                 if len < 0 {
-                    crate::rtmp_log!(
+                    crate::diag!(
                         log::ERROR,
                         "{func}: AMF3 string length {} out of range",
                         len as u32
@@ -523,7 +523,7 @@ impl<'s, 'a, S: Sink<'a>> Decoder<'s, S> {
         let mut obj = self.sink.new_obj();
         let r = match self.amf3_object_into(buf, amf_data, &mut obj) {
             Ok(n) if n > buf.len() => {
-                crate::rtmp_log!(
+                crate::diag!(
                     log::ERROR,
                     "AMF3_Decode: the object announces {n} bytes but only {} are there",
                     buf.len()
@@ -549,7 +549,7 @@ impl<'s, 'a, S: Sink<'a>> Decoder<'s, S> {
                 return Err(truncated(F));
             };
             if b != marker3::OBJECT {
-                crate::rtmp_log!(
+                crate::diag!(
                     log::ERROR,
                     "AMF3 Object encapsulated in AMF stream does not start with AMF3_OBJECT!"
                 );
@@ -690,7 +690,7 @@ impl<'s, 'a, S: Sink<'a>> Decoder<'s, S> {
             Ok(r) => Ok(r),
             Err(e) => {
                 self.debug(|| b"AMF3_Decode, failed to decode AMF3 property!".to_vec());
-                crate::rtmp_log!(
+                crate::diag!(
                     log::ERROR,
                     "AMF3_Decode: an object member cannot be decoded, giving up"
                 );

@@ -3,7 +3,7 @@
 //! Each line is handed to `out` without a newline; the caller logs it at DEBUG.
 
 use super::{ObjView, View, MAX_WRITE_DEPTH};
-use crate::log;
+use crate::diag as log;
 
 /// `printf("%.2f", x)` as glibc prints it.
 pub fn c_fixed2(out: &mut Vec<u8>, x: f64) {
@@ -40,7 +40,7 @@ pub fn prop<'v, O: ObjView<'v>>(name: &[u8], v: View<'v, O>, out: &mut impl FnMu
 
 fn object_at<'v, O: ObjView<'v>>(o: O, out: &mut impl FnMut(&[u8]), depth: u32) {
     if depth > MAX_WRITE_DEPTH {
-        crate::rtmp_log!(
+        crate::diag!(
             log::ERROR,
             "AMF_Dump: containers nested deeper than {MAX_WRITE_DEPTH} levels, not dumped"
         );

@@ -131,8 +131,8 @@ pub trait Sink<'a> {
     fn discard(&mut self, obj: Self::Obj);
     /// Emits one log line that passed the level filter (default: through the library logger,
     /// with non-UTF-8 bytes replaced; the C adapters pass the bytes unchanged).
-    fn log(&mut self, level: std::os::raw::c_int, msg: &[u8]) {
-        crate::log::emit(level, &String::from_utf8_lossy(msg));
+    fn log(&mut self, level: crate::diag::Level, msg: &[u8]) {
+        crate::diag::report(level, msg);
     }
 }
 

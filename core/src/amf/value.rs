@@ -3,7 +3,7 @@
 //! into properties and look values up by name.
 //!
 //! ```
-//! use rtmp::core::amf::{Property, Value};
+//! use rtmp_core::amf::{Property, Value};
 //! let body = Value::encode_all(&[
 //!     Value::string("connect"),
 //!     Value::Number(1.0),

@@ -5,7 +5,7 @@
 //! librtmp.
 
 use super::{marker, ObjView, View, MAX_WRITE_DEPTH, OBJECT_END};
-use crate::log;
+use crate::diag as log;
 
 /// Strings up to this length are copied inline by [`put`] (the callers' fast paths take only
 /// those, so they stay leaf functions).
@@ -203,18 +203,18 @@ fn prop_at<'v, O: ObjView<'v>>(
         View::EcmaArray(o) => container(rest, o, marker::ECMA_ARRAY, depth + 1),
         View::StrictArray(o) => container(rest, o, marker::STRICT_ARRAY, depth + 1),
         View::Unreadable(t) => {
-            crate::rtmp_log!(
+            crate::diag!(
                 log::ERROR,
                 "AMFProp_Encode: unreadable value of type {t} (NULL pointer or negative length)"
             );
             None
         }
         View::Date(..) => {
-            crate::rtmp_log!(log::ERROR, "AMFProp_Encode, invalid type. {}", marker::DATE);
+            crate::diag!(log::ERROR, "AMFProp_Encode, invalid type. {}", marker::DATE);
             None
         }
         View::Other(t) => {
-            crate::rtmp_log!(log::ERROR, "AMFProp_Encode, invalid type. {t}");
+            crate::diag!(log::ERROR, "AMFProp_Encode, invalid type. {t}");
             None
         }
         View::Invalid => None,
@@ -226,11 +226,11 @@ fn prop_at<'v, O: ObjView<'v>>(
 #[inline(never)]
 fn member<'v, O: ObjView<'v>>(out: &mut [u8], o: O, i: usize, depth: u32) -> Option<usize> {
     let Some(n) = o.name(i) else {
-        crate::rtmp_log!(
+        crate::diag!(
             log::ERROR,
             "AMF_Encode: unreadable name (NULL pointer or negative length) in index {i}"
         );
-        crate::rtmp_log!(
+        crate::diag!(
             log::ERROR,
             "AMF_Encode - failed to encode property in index {i}"
         );
@@ -238,7 +238,7 @@ fn member<'v, O: ObjView<'v>>(out: &mut [u8], o: O, i: usize, depth: u32) -> Opt
     };
     let r = prop_at(out, n, o.value(i), depth);
     if r.is_none() {
-        crate::rtmp_log!(
+        crate::diag!(
             log::ERROR,
             "AMF_Encode - failed to encode property in index {i}"
         );
@@ -263,7 +263,7 @@ pub fn strict_array<'v, O: ObjView<'v>>(out: &mut [u8], o: O) -> Option<usize> {
 
 fn container<'v, O: ObjView<'v>>(out: &mut [u8], o: O, kind: u8, depth: u32) -> Option<usize> {
     if depth > MAX_WRITE_DEPTH {
-        crate::rtmp_log!(
+        crate::diag!(
             log::ERROR,
             "AMF_Encode: containers nested deeper than {MAX_WRITE_DEPTH} levels"
         );

@@ -272,7 +272,7 @@ mod tests {
     use std::io::Write;
 
     fn reference_hash(uncompressed: &[u8]) -> [u8; 32] {
-        crate::core::handshake::hmac_sha256(SWF_KEY, &[uncompressed])
+        crate::handshake::hmac_sha256(SWF_KEY, &[uncompressed])
     }
 
     #[test]
