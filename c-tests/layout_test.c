@@ -10,7 +10,7 @@
  *   "Values of exported data symbols"
  *        -> c-tests/globals_values_test.c (run time, links -lrtmp)
  *   struct/field lines again, at Rust compile time
- *        -> src/ffi/layout_asserts.rs
+ *        -> src/abi/layout_asserts.rs
  *   '#' comment lines are documentation and are not checked.
  *
  * Build and run (against our headers, or drop -Iinclude to use the system

@@ -6,6 +6,7 @@
 //! - [`log`]: the Rust side of librtmp's logger (messages go through the C `RTMP_Log`).
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod abi;
 pub mod ffi;
 pub mod io;
 pub mod log;

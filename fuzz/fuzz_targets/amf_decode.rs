@@ -8,7 +8,7 @@ use std::sync::Once;
 
 use libfuzzer_sys::fuzz_target;
 use rtmp::ffi::amf::*;
-use rtmp::ffi::types::{AMFObject, AMFObjectProperty};
+use rtmp::abi::types::{AMFObject, AMFObjectProperty};
 
 extern "C" {
     fn RTMP_LogSetOutput(file: *mut libc::FILE);

@@ -10,7 +10,7 @@ use rtmp::ffi::chunk::{reset_transport, RTMP_ReadPacket};
 use rtmp::ffi::log::RTMP_LogSetLevel;
 use rtmp::ffi::packet::RTMPPacket_Free;
 use rtmp::ffi::rtmp::{RTMP_Alloc, RTMP_Free, RTMP_Init};
-use rtmp::ffi::types::{RTMPChunk, RTMPPacket};
+use rtmp::abi::types::{RTMPChunk, RTMPPacket};
 
 extern "C" {
     fn RTMP_LogSetOutput(file: *mut libc::FILE);

@@ -9,7 +9,7 @@ use std::sync::Once;
 use libfuzzer_sys::fuzz_target;
 use rtmp::ffi::rtmp::{RTMP_Alloc, RTMP_Free, RTMP_Init};
 use rtmp::ffi::setup::{RTMP_ParsePlaypath, RTMP_ParseURL, RTMP_SetupURL};
-use rtmp::ffi::types::{AMFObject, AVal, RTMP_LF_FTCU};
+use rtmp::abi::types::{AMFObject, AVal, RTMP_LF_FTCU};
 
 extern "C" {
     fn RTMP_LogSetOutput(file: *mut libc::FILE);

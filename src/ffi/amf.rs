@@ -12,7 +12,7 @@ use std::os::raw::{c_char, c_double, c_int, c_short, c_uint, c_ushort, c_void};
 use std::ptr;
 
 use super::boundary::{guard, guard_ptr};
-use super::types::{AMF3ClassDef, AMFDataType, AMFObject, AMFObjectProperty, AMFValue, AVal};
+use crate::abi::types::{AMF3ClassDef, AMFDataType, AMFObject, AMFObjectProperty, AMFValue, AVal};
 use crate::log;
 use rtmp_core::amf::{
     decode, dump, encode, encode::Scalar, marker, Amf3Outcome, DecodeError, Decoder, ObjView, Prop,

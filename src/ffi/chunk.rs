@@ -26,8 +26,8 @@ use std::os::raw::{c_char, c_int, c_short, c_uint, c_void};
 use std::ptr::{addr_of, addr_of_mut};
 
 use super::boundary::guard_ptr;
-use super::globals;
-use super::types::*;
+use crate::abi::globals;
+use crate::abi::types::*;
 use crate::io;
 use crate::log;
 use rtmp_core::chunk as cc;

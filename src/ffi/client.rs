@@ -14,7 +14,7 @@ use super::boundary::guard_ptr;
 use super::chunk;
 use super::packet::free_body;
 use super::setup::malloc_bytes;
-use super::types::*;
+use crate::abi::types::*;
 use crate::io;
 use crate::io::net;
 use crate::log;

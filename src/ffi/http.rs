@@ -5,7 +5,7 @@ use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_uchar, c_uint, c_void};
 
 use super::boundary::guard_ptr;
-use super::types::{HTTPResult, HTTP_ctx};
+use crate::abi::types::{HTTPResult, HTTP_ctx};
 use crate::io::http;
 use crate::log;
 use crate::rtmp_log;

@@ -3,7 +3,7 @@
 use std::os::raw::c_int;
 
 use super::boundary::guard;
-use super::types::RTMP_LogLevel;
+use crate::abi::types::RTMP_LogLevel;
 use crate::log;
 
 #[no_mangle]

@@ -5,7 +5,6 @@ pub mod amf;
 pub mod boundary;
 pub mod chunk;
 pub mod client;
-pub mod globals;
 pub mod http;
 pub mod log;
 pub mod packet;
@@ -14,8 +13,4 @@ pub mod rtmp;
 pub mod serve;
 pub mod setup;
 pub mod tls;
-pub mod types;
 pub mod write;
-
-#[rustfmt::skip]
-mod layout_asserts;

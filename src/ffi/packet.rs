@@ -4,7 +4,7 @@
 use std::os::raw::{c_int, c_void};
 
 use super::boundary::{guard, guard_ptr};
-use super::types::{RTMPPacket, RTMP_MAX_HEADER_SIZE};
+use crate::abi::types::{RTMPPacket, RTMP_MAX_HEADER_SIZE};
 use crate::log;
 
 /// Allocates a zeroed body of `size` bytes (plus the header room) for `p`.

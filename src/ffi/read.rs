@@ -12,7 +12,7 @@ use super::client::{
     READ_REWOUND, READ_SEEKING,
 };
 use super::packet::free_body;
-use super::types::*;
+use crate::abi::types::*;
 use crate::log;
 use rtmp_core::amf::Property;
 use rtmp_core::flv;

@@ -3,8 +3,8 @@
 use std::os::raw::{c_double, c_int, c_void};
 
 use super::boundary::{guard, guard_ptr};
-use super::globals;
-use super::types::*;
+use crate::abi::globals;
+use crate::abi::types::*;
 
 /// librtmp's version number, 2.3 in its own encoding (0x020300), as the reference reports.
 const LIB_VERSION: c_int = 0x020300;

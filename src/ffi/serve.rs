@@ -5,7 +5,7 @@ use std::os::raw::c_int;
 
 use super::boundary::guard_ptr;
 use super::client::{read_exact, write_all};
-use super::types::RTMP;
+use crate::abi::types::RTMP;
 use crate::log;
 use crate::rtmp_log;
 use rtmp_core::handshake::{self as hs, HandshakeError, Server, Warning};

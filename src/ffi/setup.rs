@@ -11,8 +11,8 @@ use std::os::raw::{c_char, c_int, c_long, c_uint, c_void};
 use std::ptr;
 
 use super::boundary::guard_ptr;
-use super::globals;
-use super::types::{
+use crate::abi::globals;
+use crate::abi::types::{
     AMFObject, AMFObjectProperty, AMFValue, AVal, RTMP, RTMP_LF_AUTH, RTMP_LF_FTCU, RTMP_LF_LIVE,
     RTMP_LF_NOTLSVERIFY, RTMP_LF_SWFV, RTMP_SWF_HASHLEN,
 };

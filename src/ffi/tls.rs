@@ -9,8 +9,8 @@ use std::ptr::addr_of_mut;
 use std::sync::{Arc, Mutex};
 
 use super::boundary::{guard, guard_ptr};
-use super::globals;
-use super::types::RTMP;
+use crate::abi::globals;
+use crate::abi::types::RTMP;
 use crate::io::{self, net};
 use crate::log;
 use crate::rtmp_log;

@@ -17,7 +17,7 @@ use std::ptr::addr_of_mut;
 use super::boundary::guard_ptr;
 use super::chunk;
 use super::packet::{alloc_body, free_body};
-use super::types::*;
+use crate::abi::types::*;
 use crate::log;
 use rtmp_core::chunk as cc;
 use rtmp_core::flv::{self, Event, State, TagReader};

@@ -16,8 +16,8 @@ use std::os::raw::{c_int, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ffi::globals;
-use crate::ffi::types::{RTMPSockBuf, RTMP_BUFFER_CACHE_SIZE};
+use crate::abi::globals;
+use crate::abi::types::{RTMPSockBuf, RTMP_BUFFER_CACHE_SIZE};
 use crate::log;
 
 /// Usable bytes of `sb_buf` (librtmp keeps the last byte free for a NUL terminator).
