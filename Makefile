@@ -17,7 +17,7 @@ MAP     := $(BUILD)/librtmp.map
 RUST_A  := target/release/librtmp.a
 HEADERS := $(wildcard include/librtmp/*.h)
 
-.PHONY: all lib install uninstall check check-install check-integration demo bench clean deps FORCE
+.PHONY: all lib install uninstall check check-install check-integration demo bench bench-baseline clean deps FORCE
 
 all: lib
 
@@ -103,6 +103,13 @@ demo: lib
 
 bench: deps lib
 	$(MAKE) --no-print-directory -C c-tests bench
+
+# The same benchmarks with an earlier commit's release build in place of the system librtmp:
+# `make bench-baseline BASELINE=<rev>` (default: the last commit before the rtmp-core split).
+BASELINE ?= 915d29f
+bench-baseline: lib
+	@lib=$$(tools/build-baseline.sh $(BASELINE) $(BUILD)/baseline) && \
+	  REF_NAME="librtmp-rs $(BASELINE)" $(MAKE) --no-print-directory -C c-tests bench REF_LIB=$$lib
 
 clean:
 	rm -rf $(BUILD)

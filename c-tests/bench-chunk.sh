@@ -52,7 +52,7 @@ if command -v strace >/dev/null 2>&1; then
 fi
 
 python3 - "$work/results" "$rounds" <<'EOF'
-import statistics, sys
+import os, statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 res, sc = {}, {}
 for r in rows:
@@ -62,7 +62,7 @@ for r in rows:
     side, _, mode, chunk = r[0], r[1], r[2], r[3]
     mbs, cpu, mps = float(r[5]), float(r[6]), float(r[7])
     res.setdefault((mode, chunk, side), []).append((mbs, cpu, mps))
-print(f"chunk layer benchmark: medians of {sys.argv[2]} alternating rounds (ours vs system librtmp 2.4)")
+print(f"chunk layer benchmark: medians of {sys.argv[2]} alternating rounds (ours vs {os.environ.get('REF_NAME', 'system librtmp 2.4')})")
 print(f"{'case':<17}{'MB/s ours':>10}{'ref':>9}{'x':>7}{'CPU-s/GB ours':>15}{'ref':>8}{'ratio':>7}"
       f"{'msg/s ours':>12}{'ref':>9}{'x':>7}{'syscalls/msg ours':>19}{'ref':>8}")
 for mode, chunk in [("send-mixed", "128"), ("send-mixed", "4096"), ("send-1m", "128"),

@@ -126,7 +126,7 @@ done
 sleep 0.5
 PYTHONPATH="$here" python3 -B - "$work/results" "$rounds" "$flv_size" "$read_bytes" "$ref_bytes" \
     "$same" "$ngx/logs/rtmp-access.log" "$ngx/logs/error.log" <<'EOF'
-import statistics, sys
+import os, statistics, sys
 from bench_report import goal, nginx_report
 results, rounds, flv_size, read_bytes, ref_bytes, same, access, errlog = sys.argv[1:9]
 flv_size, read_bytes, ref_bytes = int(flv_size), int(read_bytes), int(ref_bytes)
@@ -144,7 +144,7 @@ for l in open(results):
 
 med = lambda v, i: statistics.median(x[i] for x in v)
 print(f"session benchmark: nginx-rtmp on loopback, {flv_size / 1e6:.1f} MB FLV, medians of {rounds} "
-      f"alternating rounds (ours vs system librtmp 2.4)")
+      f"alternating rounds (ours vs {os.environ.get('REF_NAME', 'system librtmp 2.4')})")
 print(f"{'case':<22}{'chunk ours/ref':>15}{'MB/s ours':>11}{'ref':>8}{'x':>7}"
       f"{'CPU-s/GB ours':>15}{'ref':>8}{'ratio':>7}")
 names = {("read", "-"): "RTMP_Read vod", ("write", "default"): "RTMP_Write default",

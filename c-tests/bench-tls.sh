@@ -279,7 +279,7 @@ done
 sleep 0.5
 PYTHONPATH="$here" python3 -B - "$work/results" "$work/counts" "$rounds" "$flv_size" "$src_tags" \
     "$read_bytes" "$ref_bytes" "$read_tags" "$same" "$ngx/logs/rtmp-access.log" "$ngx/logs/error.log" <<'EOF'
-import statistics, sys
+import os, statistics, sys
 from bench_report import goal, nginx_report
 (results, counts, rounds, flv_size, src_tags, read_bytes, ref_bytes, read_tags, same, access,
  errlog) = sys.argv[1:12]
@@ -310,7 +310,7 @@ vers = {"0303": "TLS 1.2", "0304": "TLS 1.3"}
 med = lambda v, i: statistics.median(x[i] for x in v)
 print(f"RTMPS benchmark: nginx-rtmp behind nginx's stream TLS 1.2 terminator on loopback, "
       f"{flv_size / 1e6:.1f} MB FLV ({src_tags} tags), medians of {rounds} alternating rounds "
-      f"(ours vs system librtmp 2.4)")
+      f"(ours vs {os.environ.get('REF_NAME', 'system librtmp 2.4')})")
 hdr = f"RTMPS (TLS 1.2, {rounds} rounds)"
 print(f"{hdr:<28}{'ours MB/s':>10}{'ref MB/s':>10}{'ratio':>7} |{'ours CPU-s/GB':>14}"
       f"{'ref CPU-s/GB':>14}{'ratio':>7} |{'writes/msg ours':>16}{'ref':>7} |"
