@@ -17,7 +17,8 @@ MAP     := $(BUILD)/librtmp.map
 RUST_A  := target/release/librtmp.a
 HEADERS := $(wildcard include/librtmp/*.h)
 
-.PHONY: all lib install uninstall check check-install check-integration demo bench bench-baseline clean deps FORCE
+.PHONY: all lib install uninstall check check-install check-integration demo bench bench-baseline clean deps \
+        check-deps-test check-deps-demo check-deps-bench check-layers FORCE
 
 all: lib
 
@@ -65,11 +66,21 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/pkgconfig/librtmp.pc
 	rm -rf $(DESTDIR)$(INCDIR)/librtmp
 
-# Installs the test oracle (Debian's librtmp 2.4) and tools when missing (needs root/apt).
+# The only target that installs anything: every missing package of the build, the tests, the
+# demo and the benchmarks (the test oracle, Debian's librtmp 2.4, included) through apt-get (needs
+# root or sudo). check, demo and bench only check their prerequisites and name `make deps` when
+# something is missing.
 deps:
-	@tools/ensure-deps.sh
+	@tools/deps.sh install
 
-check: deps lib
+check-deps-test:
+	@tools/deps.sh check build test integration
+check-deps-demo:
+	@tools/deps.sh check build integration
+check-deps-bench:
+	@tools/deps.sh check build test integration bench
+
+check: check-deps-test lib
 	python3 tools/gen_layout.py --check abi/layout.txt
 	$(CARGO) test --workspace --quiet
 	tools/check_symbols.sh $(SHARED) abi/symbols.txt
@@ -98,16 +109,16 @@ check-install: lib
 	LD_LIBRARY_PATH=$(STAGE)/lib $(BUILD)/hello-pkgconfig > /dev/null
 	@echo "PASS install + pkg-config: $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs librtmp)"
 
-demo: lib
+demo: check-deps-demo lib
 	@tools/demo.sh
 
-bench: deps lib
+bench: check-deps-bench lib
 	$(MAKE) --no-print-directory -C c-tests bench
 
 # The same benchmarks with an earlier commit's release build in place of the system librtmp:
 # `make bench-baseline BASELINE=<rev>` (default: the last commit before the rtmp-core split).
 BASELINE ?= 915d29f
-bench-baseline: lib
+bench-baseline: check-deps-bench lib
 	@lib=$$(tools/build-baseline.sh $(BASELINE) $(BUILD)/baseline) && \
 	  REF_NAME="librtmp-rs $(BASELINE)" $(MAKE) --no-print-directory -C c-tests bench REF_LIB=$$lib
 

@@ -14,12 +14,12 @@
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 # bench_args, build_bench_session, libdir, run_session; lib.sh's start_nginx, stop_nginx, die,
-# make_ref_dir, make_lossless_clip, loaded, ensure_integration_deps
+# make_ref_dir, make_lossless_clip, loaded, require_integration_deps
 # shellcheck source=bench-lib.sh
 . "$here/bench-lib.sh"
 bench_args "$@"
 command -v nginx >/dev/null && [ -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] &&
-    command -v ffmpeg >/dev/null && command -v rtmpdump >/dev/null || ensure_integration_deps
+    command -v ffmpeg >/dev/null && command -v rtmpdump >/dev/null || require_integration_deps
 
 build_bench_session
 

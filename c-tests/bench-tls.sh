@@ -23,12 +23,12 @@
 # exit non-zero; a received FLV that differs between the libraries, short publishing sessions and
 # nginx error lines are reported.
 # Needs nginx + libnginx-mod-rtmp + libnginx-mod-stream, openssl, ffmpeg, python3, strace
-# (installed through apt-get when missing).
+# (`make deps` installs them; this script only checks).
 # usage: bench-tls.sh OUR_LIBDIR REF_LIBRARY [ROUNDS]
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 # bench_args, build_bench_session, libdir, run_session; lib.sh's stop_nginx, die, make_ref_dir,
-# make_lossless_clip, ensure_integration_deps, ensure_packages
+# make_lossless_clip, require_integration_deps, require_packages
 # shellcheck source=bench-lib.sh
 . "$here/bench-lib.sh"
 # make_certs, start_tls_nginx
@@ -37,8 +37,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 bench_args "$@"
 command -v nginx >/dev/null && [ -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] &&
     [ -f /usr/lib/nginx/modules/ngx_stream_module.so ] && command -v openssl >/dev/null &&
-    command -v ffmpeg >/dev/null || ensure_integration_deps
-command -v strace >/dev/null || ensure_packages bench-tls strace || die "cannot install strace"
+    command -v ffmpeg >/dev/null || require_integration_deps
+command -v strace >/dev/null || require_packages bench
 
 build_bench_session
 

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 lib=$(pwd)/build/lib
 out=build/demo
 mkdir -p "$out"
-tools/ensure-deps.sh
+tools/deps.sh check build integration
 
 echo "== 1. a C program relinked against our headers and build/lib/librtmp.so.1"
 cc -std=gnu99 -Wall -Wextra -Werror -Iinclude -o "$out/hello" examples/hello.c -L"$lib" -lrtmp
@@ -33,7 +33,7 @@ echo
 echo "== 3. publish and play through our library against a private nginx-rtmp (loopback)"
 # shellcheck source=../c-tests/integration/lib.sh
 . c-tests/integration/lib.sh
-ensure_integration_deps
+require_integration_deps
 dwork=$(mktemp -d /tmp/rtmp-demo.XXXXXX)
 NGX_PID=""
 trap 'stop_nginx; rm -rf "$dwork"' EXIT

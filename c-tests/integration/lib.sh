@@ -6,30 +6,20 @@ ours="$top/build/lib"
 ref_lib=$(ls /usr/lib/x86_64-linux-gnu/librtmp.so.1 /usr/lib/librtmp.so.1 2>/dev/null | head -n 1)
 # python3 $py_play URL OUT: python3-librtmp plays URL into the file OUT
 py_play="$top/c-tests/integration/py_play.py"
+# tools/deps.sh, found from this file (the benchmarks source it from c-tests/, where $top is wrong)
+deps_sh="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tools/deps.sh"
 
 die() { echo "FAIL $*"; exit 1; }
 
-# Installs nginx + the RTMP and stream modules, openssl, ffmpeg and the programs under test when
-# missing.
-ensure_integration_deps() {
-    ensure_packages integration nginx libnginx-mod-rtmp libnginx-mod-stream openssl ffmpeg rtmpdump \
-        curl python3-librtmp
+# require_integration_deps: fails, naming `make deps`, when nginx + the RTMP and stream modules,
+# openssl, ffmpeg or the programs under test are missing (installs nothing).
+require_integration_deps() {
+    "$deps_sh" check integration || die "prerequisites missing: run 'make deps'"
 }
 
-# ensure_packages WHO PACKAGE...: apt-get installs the PACKAGEs that are missing (as root, or through
-# sudo), saying so as WHO.
-ensure_packages() {
-    local who=$1 need="" p SUDO
-    shift
-    for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need="$need $p"
-    done
-    [ -z "$need" ] && return 0
-    echo "$who: installing$need"
-    if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; else
-        die "need root to install$need"; fi
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null
+# require_packages GROUP...: the same for tools/deps.sh's groups (e.g. bench).
+require_packages() {
+    "$deps_sh" check "$@" || die "prerequisites missing: run 'make deps'"
 }
 
 free_port() {
@@ -160,11 +150,11 @@ packet_hashes() {
             { print t[$1] "|" $2 "|" $3 "|" $4 }'
 }
 
-# begin_scenarios NAME: installs what is missing, checks both libraries are there, makes the
+# begin_scenarios NAME: checks the prerequisites and that both libraries are there, makes the
 # work directory ($work, with $ref holding the system library) and the cleanup trap that stops
 # nginx and the background processes listed in $BG (KEEP=1 keeps $work).
 begin_scenarios() {
-    ensure_integration_deps
+    require_integration_deps
     [ -f "$ours/librtmp.so.1" ] || die "no $ours/librtmp.so.1: run 'make lib'"
     [ -n "$ref_lib" ] || die "the system librtmp (oracle) is missing: run 'make deps'"
     work=$(mktemp -d "/tmp/rtmp-$1.XXXXXX")

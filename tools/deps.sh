@@ -1,0 +1,81 @@
+#!/bin/sh
+# Prerequisites of the build, the tests, the demo and the benchmarks.
+#
+#   tools/deps.sh install          installs every missing Debian/Ubuntu package with apt-get (as
+#                                  root, or through sudo); `make deps` runs this. The only place
+#                                  in the repository that installs anything.
+#   tools/deps.sh check GROUP...   installs nothing: exits 1 with the names of what is missing
+#                                  and a pointer to `make deps`. GROUPs: build test integration
+#                                  bench (`make check` checks build test integration, `make
+#                                  demo` build integration, `make bench` build test integration bench).
+#
+# A Rust toolchain (cargo) is not a Debian package here: it is checked, never installed (rustup).
+set -e
+
+# The packages of each group. `test` holds the oracle (Debian's librtmp 2.4, its headers and
+# tools) and the tools of the C tests; `integration` nginx-rtmp, the TLS terminator and the
+# programs run on the library.
+pkgs_build="build-essential make gcc pkg-config python3 binutils ca-certificates"
+pkgs_test="librtmp1 librtmp-dev rtmpdump valgrind zlib1g-dev openssl"
+pkgs_integration="nginx libnginx-mod-rtmp libnginx-mod-stream openssl ffmpeg rtmpdump curl python3-librtmp"
+pkgs_bench="strace"
+
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+# missing_pkgs PACKAGE...: prints the PACKAGEs that are not installed, each once.
+missing_pkgs() {
+    out=""
+    for p in "$@"; do
+        case " $out " in *" $p "*) continue ;; esac
+        have_pkg "$p" || out="$out $p"
+    done
+    echo "$out"
+}
+
+group_pkgs() {
+    case $1 in
+        build) echo "$pkgs_build" ;;
+        test) echo "$pkgs_test" ;;
+        integration) echo "$pkgs_integration" ;;
+        bench) echo "$pkgs_bench" ;;
+        *) echo "deps.sh: unknown group '$1' (build test integration bench)" >&2; exit 2 ;;
+    esac
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case $cmd in
+install)
+    # shellcheck disable=SC2086
+    need=$(missing_pkgs $pkgs_build $pkgs_test $pkgs_integration $pkgs_bench)
+    if [ -n "$need" ]; then
+        echo "deps: installing$need"
+        if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else
+            echo "deps: need root (or sudo) to install$need" >&2; exit 1; fi
+        export DEBIAN_FRONTEND=noninteractive
+        $SUDO apt-get update -qq
+        # shellcheck disable=SC2086
+        $SUDO apt-get install -y -qq --no-install-recommends $need
+    else
+        echo "deps: every package is installed"
+    fi
+    command -v cargo >/dev/null ||
+        { echo "deps: no Rust toolchain (cargo); install one with rustup (https://rustup.rs)" >&2; exit 1; }
+    ;;
+check)
+    [ $# -gt 0 ] || set -- build test integration bench
+    all=""
+    for g in "$@"; do all="$all $(group_pkgs "$g")"; done
+    # shellcheck disable=SC2086
+    need=$(missing_pkgs $all)
+    nocargo=""
+    command -v cargo >/dev/null || nocargo=" cargo (Rust toolchain, from rustup)"
+    if [ -n "$need$nocargo" ]; then
+        echo "missing prerequisites ($*):$need$nocargo" >&2
+        echo "run 'make deps' first (installs the packages with apt-get; a Rust toolchain comes from rustup)" >&2
+        exit 1
+    fi
+    ;;
+*)
+    echo "usage: $0 install | check [build|test|integration|bench]..." >&2; exit 2 ;;
+esac
