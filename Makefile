@@ -109,6 +109,13 @@ check-install: lib
 	LD_LIBRARY_PATH=$(STAGE)/lib $(BUILD)/hello-pkgconfig > /dev/null
 	@echo "PASS install + pkg-config: $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs librtmp)"
 
+# The layering and hygiene rules (tools/check_layers.py: import cycles, calls to exported
+# functions, io independent of ffi/driver, no unsafe/libc in core, SAFETY comments, links);
+# the self-test first shows every rule can fail. Prints the figures. Not part of `check` yet.
+check-layers:
+	python3 tools/check_layers.py --self-test
+	python3 tools/check_layers.py
+
 demo: check-deps-demo lib
 	@tools/demo.sh
 

@@ -934,7 +934,7 @@ static void mutation_case(int k, const unsigned char *data, int n)
             w = write(fd[1], "C", 1);
             w = write(fd[1], otext, strlen(otext));
         } else if (strstr(otext, ": fail\n") && !strchr(strstr(otext, ": fail\n") + 7, '\n')) {
-            /* we refuse what the reference accepts (see docs/compat-amf.md) */
+            /* we refuse what the reference accepts (see docs/compat.md, AMF) */
             w = write(fd[1], "D", 1);
             w = write(fd[1], rtext, strcspn(rtext, "\n"));
         } else {

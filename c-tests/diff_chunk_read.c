@@ -114,7 +114,7 @@ static void run(size_t len, int verbose)
         if (!ok) {
             /* m_body after a failure differs on purpose: librtmp leaves the partial body in
              * the packet (freed behind its back by the close when it was the stored one);
-             * we free it and leave NULL (docs/compat-chunk.md). */
+             * we free it and leave NULL (docs/compat.md, Chunk stream and transport). */
             printf("len %zu: call %d FALSE, socket %d\n", len, calls, r->m_sb.sb_socket);
             if (!on_reference() && p.m_body)
                 printf("m_body left set after a failure\n");

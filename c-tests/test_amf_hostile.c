@@ -1,6 +1,6 @@
 /* Inputs on which the system librtmp crashes, loops or misbehaves (so diff_amf.c cannot compare
  * them): our library must return its failure value and stay inside its buffers. Runs on our
- * library only. See docs/compat-amf.md. */
+ * library only. See docs/compat.md, AMF. */
 #include <stdint.h>
 
 #include "librtmp/amf.h"

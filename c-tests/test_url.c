@@ -1,6 +1,6 @@
 /* Session setup on our library only: the inputs diff_url.c leaves out because librtmp 2.4
  * deviates there on purpose (IPv6 literals) or is undefined (uninitialised escapes, reads
- * before a play path, NULL arguments). See docs/compat-url.md. */
+ * before a play path, NULL arguments). See docs/compat.md, Session setup. */
 #include <librtmp/log.h>
 #include <librtmp/rtmp.h>
 

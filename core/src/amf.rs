@@ -11,7 +11,7 @@
 //!   results on every input it can (return values, which bytes are consumed, which strings
 //!   point into the input, type mapping, AMF3 quirks) and differs only where librtmp would read
 //!   outside the input, recurse without bound or use uninitialised memory: there it fails
-//!   (see `docs/compat-amf.md`).
+//!   (see `docs/compat.md`, section AMF).
 //! - [`encode`]: the encoders, writing into a fixed window with librtmp's exact space rules,
 //!   generic over an [`ObjView`] (a C `AMFObject` or a [`Value`] object).
 //! - [`dump`]: the text of `AMF_Dump`/`AMFProp_Dump`, byte for byte.

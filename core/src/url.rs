@@ -8,7 +8,7 @@
 //!
 //! The behaviour follows the observable contract of librtmp 2.4, checked against the installed
 //! library by `c-tests/diff_url.c`; the one intended difference here is that bracketed IPv6
-//! literals (`rtmp://[::1]:1935/app`) are understood (see `docs/compat-url.md`).
+//! literals (`rtmp://[::1]:1935/app`) are understood (see `docs/compat.md`, section Session setup).
 
 use std::ops::Range;
 
