@@ -53,6 +53,20 @@ pub fn emit(lvl: c_int, text: &str) {
     unsafe { RTMP_Log(lvl, c"%s".as_ptr(), c.as_ptr()) }
 }
 
+/// Sends raw bytes (not necessarily UTF-8) as one message through `RTMP_Log(level, "%s", ..)`;
+/// as with `%s`, the message ends at the first NUL.
+pub fn emit_bytes(lvl: c_int, text: &[u8]) {
+    if !enabled(lvl) {
+        return;
+    }
+    let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+    let mut c = Vec::with_capacity(end + 1);
+    c.extend_from_slice(&text[..end]);
+    c.push(0);
+    // SAFETY: "%s" consumes exactly one `const char *`, which `c` provides, NUL-terminated.
+    unsafe { RTMP_Log(lvl, c"%s".as_ptr(), c.as_ptr() as *const c_char) }
+}
+
 /// `rtmp_log!(level, "format", args...)`: formats only when the level passes the filter.
 #[macro_export]
 macro_rules! rtmp_log {

@@ -12,16 +12,13 @@ use std::os::raw::{c_char, c_double, c_int, c_short, c_uint, c_ushort, c_void};
 use std::ptr;
 
 use super::boundary::{guard, guard_ptr};
+use crate::abi::conv::{self, aval_readable};
 use crate::abi::types::{AMF3ClassDef, AMFDataType, AMFObject, AMFObjectProperty, AMFValue, AVal};
 use crate::log;
 use rtmp_core::amf::{
     decode, dump, encode, encode::Scalar, marker, Amf3Outcome, DecodeError, Decoder, ObjView, Prop,
     Sink, Str, Val, View, MAX_WRITE_DEPTH,
 };
-
-extern "C" {
-    fn RTMP_Log(level: c_int, format: *const c_char, ...);
-}
 
 const AMF_INVALID: AMFDataType = marker::INVALID;
 const PROP_SIZE: usize = std::mem::size_of::<AMFObjectProperty>();
@@ -41,19 +38,6 @@ static INVALID_PROP: ReadOnly<AMFObjectProperty> = ReadOnly(AMFObjectProperty {
     p_UTCoffset: 0,
 });
 static EMPTY_AVAL: ReadOnly<AVal> = ReadOnly(AVal::EMPTY);
-
-/// Logs raw bytes (AMF strings need not be UTF-8) through `RTMP_Log(level, "%s", ..)`.
-fn log_bytes(level: c_int, msg: &[u8]) {
-    if !log::enabled(level) {
-        return;
-    }
-    let end = msg.iter().position(|&b| b == 0).unwrap_or(msg.len());
-    let mut v = Vec::with_capacity(end + 1);
-    v.extend_from_slice(&msg[..end]);
-    v.push(0);
-    // SAFETY: "%s" consumes one NUL-terminated string, which `v` is.
-    unsafe { RTMP_Log(level, c"%s".as_ptr(), v.as_ptr() as *const c_char) }
-}
 
 // ---- C structures <-> core ----------------------------------------------------------------
 
@@ -272,7 +256,7 @@ impl<'a> Sink<'a> for CSink {
     }
 
     fn log(&mut self, level: c_int, msg: &[u8]) {
-        log_bytes(level, msg);
+        log::emit_bytes(level, msg);
     }
 }
 
@@ -296,23 +280,6 @@ impl<'v> CObj<'v> {
     }
 }
 
-/// The bytes of an `AVal`, or `None` when they cannot be read (NULL pointer with a length,
-/// negative length).
-///
-/// # Safety
-/// A non-NULL `av_val` must be readable for `av_len` bytes during `'v`.
-#[inline(always)]
-unsafe fn aval_bytes<'v>(a: &AVal) -> Option<&'v [u8]> {
-    if a.av_len == 0 {
-        return Some(&[]);
-    }
-    if a.av_len < 0 || a.av_val.is_null() {
-        return None;
-    }
-    // SAFETY: see the function contract.
-    Some(unsafe { std::slice::from_raw_parts(a.av_val as *const u8, a.av_len as usize) })
-}
-
 /// # Safety
 /// `p` must point to a valid property whose strings and objects stay valid during `'v`.
 #[inline(always)]
@@ -324,7 +291,7 @@ unsafe fn prop_view<'v>(p: *const AMFObjectProperty) -> View<'v, CObj<'v>> {
         match t {
             0 => View::Number((*p).p_vu.p_number),
             1 => View::Boolean((*p).p_vu.p_number),
-            2 => match aval_bytes(&(*p).p_vu.p_aval) {
+            2 => match aval_readable(&(*p).p_vu.p_aval) {
                 Some(s) => View::String(s),
                 None => View::Unreadable(t),
             },
@@ -348,7 +315,7 @@ impl<'v> ObjView<'v> for CObj<'v> {
     #[inline(always)]
     fn name(&self, i: usize) -> Option<&'v [u8]> {
         // SAFETY: i < count, guaranteed by the callers; the array is valid for 'v.
-        unsafe { aval_bytes(&(*self.props.add(i)).p_name) }
+        unsafe { aval_readable(&(*self.props.add(i)).p_name) }
     }
 
     #[inline(always)]
@@ -388,23 +355,10 @@ impl<'v> ObjView<'v> for CObj<'v> {
     }
 }
 
-/// The output window `[out, end)` (empty when NULL or inverted).
-///
-/// # Safety
-/// The range must be writable memory when non-empty.
-#[inline(always)]
-unsafe fn window<'o>(out: *mut c_char, end: *mut c_char) -> &'o mut [u8] {
-    if out.is_null() || end <= out {
-        return &mut [];
-    }
-    // SAFETY: see the function contract.
-    unsafe { std::slice::from_raw_parts_mut(out as *mut u8, end.offset_from(out) as usize) }
-}
-
 /// Runs an encoder on `[out, end)` and turns its result into librtmp's return pointer.
 ///
 /// # Safety
-/// As [`window`].
+/// As [`conv::window`].
 #[inline]
 unsafe fn encode_with(
     out: *mut c_char,
@@ -412,23 +366,10 @@ unsafe fn encode_with(
     f: impl FnOnce(&mut [u8]) -> Option<usize>,
 ) -> *mut c_char {
     // SAFETY: see the function contract.
-    match f(unsafe { window(out, end) }) {
+    match f(unsafe { conv::window(out, end) }) {
         Some(n) => out.wrapping_add(n),
         None => ptr::null_mut(),
     }
-}
-
-/// The input `[buf, buf + n)` (empty for NULL or n <= 0).
-///
-/// # Safety
-/// The range must be readable for `'a` when non-empty.
-#[inline(always)]
-unsafe fn input<'a>(buf: *const c_char, n: c_int) -> &'a [u8] {
-    if buf.is_null() || n <= 0 {
-        return &[];
-    }
-    // SAFETY: see the function contract.
-    unsafe { std::slice::from_raw_parts(buf as *const u8, n as usize) }
 }
 
 // ---- primitives -------------------------------------------------------------------------------
@@ -443,7 +384,7 @@ unsafe fn input<'a>(buf: *const c_char, n: c_int) -> &'a [u8] {
 /// non-NULL pointer; `None` otherwise (the exact path then handles it).
 ///
 /// # Safety
-/// As [`aval_bytes`], for a non-NULL `a`.
+/// As [`aval_readable`], for a non-NULL `a`.
 #[inline(always)]
 unsafe fn aval_short<'v>(a: *const AVal) -> Option<&'v [u8]> {
     // SAFETY: see the function contract.
@@ -460,7 +401,7 @@ unsafe fn aval_short<'v>(a: *const AVal) -> Option<&'v [u8]> {
 /// The fast path of the named encoders (see above).
 ///
 /// # Safety
-/// As [`window`]; `name` NULL or a valid `AVal`.
+/// As [`conv::window`]; `name` NULL or a valid `AVal`.
 #[inline(always)]
 unsafe fn named_fast(
     output: *mut c_char,
@@ -471,25 +412,10 @@ unsafe fn named_fast(
     // SAFETY: see the function contract.
     unsafe {
         let n = aval_short(name)?;
-        let w = window_for(output, outend, encode::named_scalar_room(n, v))?;
+        let w = conv::window_for(output, outend, encode::named_scalar_room(n, v))?;
         let k = encode::named_scalar(w, n, v)?;
         Some(output.add(k))
     }
-}
-
-/// The output window `[out, end)` when it holds at least `need` bytes (the fast paths' one
-/// check of the room); `None` otherwise.
-///
-/// # Safety
-/// As [`window`].
-#[inline(always)]
-unsafe fn window_for<'o>(out: *mut c_char, end: *mut c_char, need: usize) -> Option<&'o mut [u8]> {
-    let avail = (end as isize).wrapping_sub(out as isize);
-    if out.is_null() || avail < need as isize {
-        return None;
-    }
-    // SAFETY: see the function contract; `avail` is not negative here.
-    Some(unsafe { std::slice::from_raw_parts_mut(out as *mut u8, avail as usize) })
 }
 
 #[no_mangle]
@@ -501,7 +427,7 @@ pub unsafe extern "C" fn AMF_EncodeString(
     // SAFETY: as the exact path.
     let fast = guard("AMF_EncodeString", None, || unsafe {
         let s = aval_short(str)?;
-        let k = encode::short_string(window_for(output, outend, s.len() + 5)?, s)?;
+        let k = encode::short_string(conv::window_for(output, outend, s.len() + 5)?, s)?;
         Some(output.add(k))
     });
     match fast {
@@ -568,7 +494,7 @@ unsafe fn encodestring_exact(
     str: *const AVal,
 ) -> *mut c_char {
     guard_ptr("AMF_EncodeString", str, ptr::null_mut(), || unsafe {
-        match aval_bytes(&*str) {
+        match aval_readable(&*str) {
             Some(s) => encode_with(output, outend, |w| encode::string(w, s)),
             None => {
                 crate::rtmp_log!(
@@ -643,7 +569,7 @@ pub unsafe extern "C" fn AMF_EncodeBoolean(
 #[inline(always)]
 unsafe fn name_arg<'v>(func: &str, name: *const AVal) -> Option<&'v [u8]> {
     // SAFETY: see the function contract.
-    let s = unsafe { name.as_ref().and_then(|n| aval_bytes(n)) };
+    let s = unsafe { name.as_ref().and_then(|n| aval_readable(n)) };
     if s.is_none() {
         unreadable_name(func);
     }
@@ -882,8 +808,28 @@ pub unsafe extern "C" fn AMFProp_Encode(
     pBuffer: *mut c_char,
     pBufEnd: *mut c_char,
 ) -> *mut c_char {
+    // SAFETY: a non-NULL property and an output window from the caller (C contract).
     guard_ptr("AMFProp_Encode", prop, ptr::null_mut(), || unsafe {
-        let Some(name) = aval_bytes(&(*prop).p_name) else {
+        prop_encode(prop, pBuffer, pBufEnd)
+    })
+}
+
+/// `AMFProp_Encode` for internal callers (no NULL check, no panic guard): encodes `*prop`
+/// (its name first when it has one) into `[out, end)` and returns the end of what was written,
+/// or NULL (after an ERROR line for an unreadable name) when it does not fit or cannot be
+/// encoded.
+///
+/// # Safety
+/// `prop` must point to a valid property whose strings and objects are readable; `[out, end)`
+/// must be writable when non-empty.
+pub unsafe fn prop_encode(
+    prop: *const AMFObjectProperty,
+    out: *mut c_char,
+    end: *mut c_char,
+) -> *mut c_char {
+    // SAFETY: see the function contract.
+    unsafe {
+        let Some(name) = aval_readable(&(*prop).p_name) else {
             crate::rtmp_log!(
                 log::ERROR,
                 "AMFProp_Encode: unreadable name (NULL or negative length)"
@@ -891,8 +837,8 @@ pub unsafe extern "C" fn AMFProp_Encode(
             return ptr::null_mut();
         };
         let v: View<'_, CObj<'_>> = prop_view(prop);
-        encode_with(pBuffer, pBufEnd, |w| encode::prop(w, name, v))
-    })
+        encode_with(out, end, |w| encode::prop(w, name, v))
+    }
 }
 
 /// Stores a decoder result in `*obj` and converts the length.
@@ -918,7 +864,7 @@ pub unsafe extern "C" fn AMF_Decode(
             crate::rtmp_log!(log::ERROR, "AMF_Decode: NULL buffer");
             return -1;
         }
-        let buf = input(pBuffer, nSize);
+        let buf = conv::bytes(pBuffer, nSize);
         let (o, r) = Decoder::new(&mut CSink).object(buf, bDecodeName != 0);
         finish(obj, o, r)
     })
@@ -934,7 +880,7 @@ pub unsafe extern "C" fn AMF_DecodeArray(
 ) -> c_int {
     guard_ptr("AMF_DecodeArray", obj, -1, || unsafe {
         *obj = AMFObject::EMPTY;
-        let buf = input(pBuffer, nSize);
+        let buf = conv::bytes(pBuffer, nSize);
         let (o, r) = Decoder::new(&mut CSink).array(buf, nArrayLen, bDecodeName != 0);
         finish(obj, o, r)
     })
@@ -949,7 +895,7 @@ pub unsafe extern "C" fn AMF3_Decode(
 ) -> c_int {
     guard_ptr("AMF3_Decode", obj, -1, || unsafe {
         *obj = AMFObject::EMPTY;
-        let buf = input(pBuffer, nSize);
+        let buf = conv::bytes(pBuffer, nSize);
         let (o, r) = Decoder::new(&mut CSink).amf3_object(buf, bDecodeName != 0);
         finish(obj, o, r)
     })
@@ -964,7 +910,7 @@ pub unsafe extern "C" fn AMFProp_Decode(
 ) -> c_int {
     guard_ptr("AMFProp_Decode", prop, -1, || unsafe {
         (*prop).p_name = AVal::EMPTY;
-        let buf = input(pBuffer, nSize);
+        let buf = conv::bytes(pBuffer, nSize);
         match Decoder::new(&mut CSink).prop(buf, bDecodeName != 0) {
             Ok((p, n)) => {
                 *prop = c_prop(p);
@@ -984,7 +930,7 @@ pub unsafe extern "C" fn AMF3Prop_Decode(
 ) -> c_int {
     guard_ptr("AMF3Prop_Decode", prop, -1, || unsafe {
         (*prop).p_name = AVal::EMPTY;
-        let buf = input(pBuffer, nSize);
+        let buf = conv::bytes(pBuffer, nSize);
         match Decoder::new(&mut CSink).amf3_prop(buf, bDecodeName != 0) {
             Ok((Amf3Outcome::Prop(p), n)) => {
                 *prop = c_prop(p);
@@ -1006,7 +952,9 @@ pub unsafe extern "C" fn AMF_Dump(obj: *mut AMFObject) {
         return;
     }
     guard_ptr("AMF_Dump", obj, (), || unsafe {
-        dump::object(CObj::new(&*obj), &mut |l: &[u8]| log_bytes(log::DEBUG, l));
+        dump::object(CObj::new(&*obj), &mut |l: &[u8]| {
+            log::emit_bytes(log::DEBUG, l)
+        });
     })
 }
 
@@ -1016,9 +964,9 @@ pub unsafe extern "C" fn AMFProp_Dump(prop: *mut AMFObjectProperty) {
         return;
     }
     guard_ptr("AMFProp_Dump", prop, (), || unsafe {
-        let name = aval_bytes(&(*prop).p_name).unwrap_or(&[]);
+        let name = aval_readable(&(*prop).p_name).unwrap_or(&[]);
         let v: View<'_, CObj<'_>> = prop_view(prop);
-        dump::prop(name, v, &mut |l: &[u8]| log_bytes(log::DEBUG, l));
+        dump::prop(name, v, &mut |l: &[u8]| log::emit_bytes(log::DEBUG, l));
     })
 }
 
@@ -1068,13 +1016,13 @@ pub unsafe extern "C" fn AMF_GetProp(
             }
             return invalid_prop();
         }
-        let Some(want) = name.as_ref().and_then(|n| aval_bytes(n)) else {
+        let Some(want) = name.as_ref().and_then(|n| aval_readable(n)) else {
             return invalid_prop();
         };
         for i in 0..o.o_num.max(0) as usize {
             let p = o.o_props.add(i);
             let n = &(*p).p_name;
-            if n.av_len as usize == want.len() && aval_bytes(n) == Some(want) {
+            if n.av_len as usize == want.len() && aval_readable(n) == Some(want) {
                 return p;
             }
         }

@@ -6,6 +6,7 @@
 //! and get the same failure value (librtmp would crash on most of them; we log and fail).
 
 use std::any::Any;
+use std::os::raw::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Once;
 
@@ -39,6 +40,23 @@ fn panicked(func: &str, payload: Box<dyn Any + Send>) {
 #[inline]
 pub fn guard_ptr<T, R>(func: &'static str, ptr: *const T, fail: R, body: impl FnOnce() -> R) -> R {
     if ptr.is_null() {
+        null_argument(func);
+        return fail;
+    }
+    guard(func, fail, body)
+}
+
+/// Like [`guard_ptr`] for any number of pointer arguments that must not be NULL: the first
+/// NULL one logs `"<func>: called with a NULL pointer"` and `fail` is returned without running
+/// `body`. Pass them as `&[a as _, b as _, ...]`.
+#[inline]
+pub fn guard_ptrs<R>(
+    func: &'static str,
+    ptrs: &[*const c_void],
+    fail: R,
+    body: impl FnOnce() -> R,
+) -> R {
+    if ptrs.iter().any(|p| p.is_null()) {
         null_argument(func);
         return fail;
     }
@@ -99,5 +117,23 @@ mod tests {
         assert_eq!((r, ran), (0, false));
         let x = 5u8;
         assert_eq!(guard_ptr("test_fn", &x, 0, || 1), 1);
+    }
+
+    #[test]
+    fn any_null_pointer_of_several_is_refused() {
+        let (x, y) = (5u8, 6u32);
+        let both: [*const c_void; 2] = [(&x as *const u8).cast(), (&y as *const u32).cast()];
+        assert_eq!(guard_ptrs("test_fn", &both, 0, || 1), 1);
+        let one_null: [*const c_void; 3] = [both[0], std::ptr::null(), both[1]];
+        let mut ran = false;
+        let r = guard_ptrs("test_fn", &one_null, 0, || {
+            ran = true;
+            1
+        });
+        assert_eq!((r, ran), (0, false));
+        assert_eq!(
+            guard_ptrs("test_fn", &[], 0, || -> i32 { panic!("boom") }),
+            0
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! `HTTP_get` (http.h) and `RTMP_HashSWF`: downloading a SWF player and computing the hash that
 //! SWF verification sends.
 
-use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_uchar, c_uint, c_void};
 
 use super::boundary::guard_ptr;
+use crate::abi::conv;
 use crate::abi::types::{HTTPResult, HTTP_ctx};
 use crate::io::http;
 use crate::log;
@@ -19,29 +19,24 @@ pub type HTTP_read_callback =
 /// itself pass 64 bytes; librtmp copied without a bound).
 const DATE_MAX: usize = 63;
 
-/// Reads the NUL-terminated `date` buffer, if any.
+/// Reads the NUL-terminated `date` buffer, if any (NULL or empty: `None`).
+///
+/// # Safety
+/// `date` must be NULL or a NUL-terminated string.
 unsafe fn read_date(date: *const c_char) -> Option<String> {
-    if date.is_null() {
-        return None;
-    }
-    // SAFETY: the caller's writable, NUL-terminated date buffer.
-    let s = unsafe { CStr::from_ptr(date) }
-        .to_string_lossy()
-        .into_owned();
+    // SAFETY: see the function contract.
+    let s = unsafe { conv::cstr_lossy(date) }.into_owned();
     (!s.is_empty()).then_some(s)
 }
 
-/// Stores `text` (cut to DATE_MAX) NUL-terminated into the caller's `date` buffer.
+/// Stores `text` (cut to DATE_MAX) NUL-terminated into the caller's `date` buffer (if any).
+///
+/// # Safety
+/// `date` must be NULL or writable for DATE_MAX + 1 bytes.
 unsafe fn write_date(date: *mut c_char, text: &str) {
-    if date.is_null() {
-        return;
-    }
     let bytes = &text.as_bytes()[..text.len().min(DATE_MAX)];
     // SAFETY: the date buffer holds at least DATE_MAX + 1 bytes (see DATE_MAX).
-    unsafe {
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), date as *mut u8, bytes.len());
-        *date.add(bytes.len()) = 0;
-    }
+    unsafe { conv::write_cstr(date, bytes) }
 }
 
 #[no_mangle]
@@ -57,7 +52,7 @@ pub unsafe extern "C" fn HTTP_get(
             return fail;
         }
         // SAFETY: non-NULL context and NUL-terminated URL from the caller.
-        let (ctx, url) = unsafe { (&mut *http, CStr::from_ptr(url).to_string_lossy()) };
+        let (ctx, url) = unsafe { (&mut *http, conv::cstr_lossy(url)) };
         ctx.status = -1;
         // SAFETY: the context's date buffer, as the API requires.
         let since = unsafe { read_date(ctx.date) };
@@ -174,7 +169,7 @@ pub unsafe extern "C" fn RTMP_HashSWF(
             return -1;
         }
         // SAFETY: NUL-terminated URL from the caller.
-        let url = unsafe { CStr::from_ptr(url) }.to_string_lossy();
+        let url = unsafe { conv::cstr_lossy(url) };
         match hash_swf(&url, age, !crate::io::tls::verify_disabled_by_env()) {
             Some((s, h)) => {
                 // SAFETY: the caller passes a size slot and a 32-byte hash buffer.

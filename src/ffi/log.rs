@@ -3,6 +3,7 @@
 use std::os::raw::c_int;
 
 use super::boundary::guard;
+use crate::abi::conv;
 use crate::abi::types::RTMP_LogLevel;
 use crate::log;
 
@@ -16,18 +17,6 @@ pub extern "C" fn RTMP_LogGetLevel() -> RTMP_LogLevel {
     log::level()
 }
 
-/// Builds a byte slice from a C buffer; NULL or a non-positive length gives an empty slice.
-///
-/// # Safety
-/// When non-NULL, `data` must point to `len` readable bytes.
-unsafe fn bytes<'a>(data: *const u8, len: u64) -> &'a [u8] {
-    if data.is_null() || len == 0 {
-        return &[];
-    }
-    // SAFETY: guaranteed by the caller.
-    unsafe { std::slice::from_raw_parts(data, len as usize) }
-}
-
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_LogHex(level: c_int, data: *const u8, len: libc::c_ulong) {
     if !log::enabled(level) {
@@ -35,7 +24,7 @@ pub unsafe extern "C" fn RTMP_LogHex(level: c_int, data: *const u8, len: libc::c
     }
     guard("RTMP_LogHex", (), || {
         // SAFETY: the caller passes `len` readable bytes.
-        for line in log::hex_lines(unsafe { bytes(data, len) }) {
+        for line in log::hex_lines(unsafe { conv::bytes_n(data, len as usize) }) {
             log::emit(level, &line);
         }
     })
@@ -48,7 +37,7 @@ pub unsafe extern "C" fn RTMP_LogHexString(level: c_int, data: *const u8, len: l
     }
     guard("RTMP_LogHexString", (), || {
         // SAFETY: the caller passes `len` readable bytes.
-        for line in log::hex_dump_lines(unsafe { bytes(data, len) }) {
+        for line in log::hex_dump_lines(unsafe { conv::bytes_n(data, len as usize) }) {
             log::emit(level, &line);
         }
     })

@@ -25,26 +25,34 @@ pub unsafe extern "C" fn RTMP_Free(r: *mut RTMP) {
 
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_Init(r: *mut RTMP) {
-    guard_ptr("RTMP_Init", r, (), || {
-        super::tls::init_context();
-        // SAFETY: the caller hands us `sizeof(RTMP)` writable bytes; nothing is freed (the
-        // reference does not free what a previous session left either).
-        unsafe {
-            std::ptr::write_bytes(r as *mut u8, 0, std::mem::size_of::<RTMP>());
-            let r = &mut *r;
-            r.m_sb.sb_socket = -1;
-            r.m_inChunkSize = RTMP_DEFAULT_CHUNKSIZE;
-            r.m_outChunkSize = RTMP_DEFAULT_CHUNKSIZE;
-            r.m_nBufferMS = 30000;
-            r.m_nClientBW = 2_500_000;
-            r.m_nClientBW2 = 2;
-            r.m_nServerBW = 2_500_000;
-            r.m_fAudioCodecs = 3191.0;
-            r.m_fVideoCodecs = 252.0;
-            r.Link.timeout = 30;
-            r.Link.swfAge = 30;
-        }
-    })
+    // SAFETY: a non-NULL handle of `sizeof(RTMP)` writable bytes (C contract).
+    guard_ptr("RTMP_Init", r, (), || unsafe { init(r) })
+}
+
+/// `RTMP_Init` for internal callers: the TLS context is set up if needed and the handle
+/// zeroed and given librtmp's defaults (nothing a previous session left is freed, as in the
+/// reference).
+///
+/// # Safety
+/// `r` must point to `sizeof(RTMP)` writable bytes.
+pub unsafe fn init(r: *mut RTMP) {
+    super::tls::init_context();
+    // SAFETY: see the function contract.
+    unsafe {
+        std::ptr::write_bytes(r as *mut u8, 0, std::mem::size_of::<RTMP>());
+        let r = &mut *r;
+        r.m_sb.sb_socket = -1;
+        r.m_inChunkSize = RTMP_DEFAULT_CHUNKSIZE;
+        r.m_outChunkSize = RTMP_DEFAULT_CHUNKSIZE;
+        r.m_nBufferMS = 30000;
+        r.m_nClientBW = 2_500_000;
+        r.m_nClientBW2 = 2;
+        r.m_nServerBW = 2_500_000;
+        r.m_fAudioCodecs = 3191.0;
+        r.m_fVideoCodecs = 252.0;
+        r.Link.timeout = 30;
+        r.Link.swfAge = 30;
+    }
 }
 
 #[no_mangle]
@@ -54,20 +62,24 @@ pub extern "C" fn RTMP_LibVersion() -> c_int {
 
 #[no_mangle]
 pub extern "C" fn RTMP_GetTime() -> u32 {
-    guard("RTMP_GetTime", 0, || {
-        // SAFETY: times() only writes the struct we pass; sysconf has no preconditions.
-        let (ticks, per_sec) = unsafe {
-            let mut t: libc::tms = std::mem::zeroed();
-            (
-                libc::times(&mut t) as i64,
-                libc::sysconf(libc::_SC_CLK_TCK) as i64,
-            )
-        };
-        if per_sec <= 0 {
-            return 0;
-        }
-        (ticks.wrapping_mul(1000) / per_sec) as u32
-    })
+    guard("RTMP_GetTime", 0, get_time)
+}
+
+/// `RTMP_GetTime` for internal callers: the process's clock in milliseconds (`times()` ticks
+/// scaled by the clock rate, wrapping like librtmp's), 0 if the rate is unknown.
+pub fn get_time() -> u32 {
+    // SAFETY: times() only writes the struct we pass; sysconf has no preconditions.
+    let (ticks, per_sec) = unsafe {
+        let mut t: libc::tms = std::mem::zeroed();
+        (
+            libc::times(&mut t) as i64,
+            libc::sysconf(libc::_SC_CLK_TCK) as i64,
+        )
+    };
+    if per_sec <= 0 {
+        return 0;
+    }
+    (ticks.wrapping_mul(1000) / per_sec) as u32
 }
 
 #[no_mangle]

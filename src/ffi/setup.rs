@@ -10,7 +10,10 @@ use std::ffi::CString;
 use std::os::raw::{c_char, c_int, c_long, c_uint, c_void};
 use std::ptr;
 
-use super::boundary::guard_ptr;
+use super::boundary::guard_ptrs;
+/// (kept here for the callers that import it from this module)
+pub(crate) use crate::abi::conv::malloc_bytes;
+use crate::abi::conv::{self, aval_bytes};
 use crate::abi::globals;
 use crate::abi::types::{
     AMFObject, AMFObjectProperty, AMFValue, AVal, RTMP, RTMP_LF_AUTH, RTMP_LF_FTCU, RTMP_LF_LIVE,
@@ -19,45 +22,16 @@ use crate::abi::types::{
 use crate::log;
 use rtmp_core::url::{self, ConnItem, ConnValue, OptKind, OptStep, OptTarget};
 
-extern "C" {
-    fn RTMP_Log(level: c_int, format: *const c_char, ...);
-}
-
 const AMF_NUMBER: c_int = 0;
 const AMF_BOOLEAN: c_int = 1;
 const AMF_STRING: c_int = 2;
 const AMF_OBJECT: c_int = 3;
 const AMF_NULL: c_int = 5;
 
-/// Logs raw bytes (not necessarily UTF-8) as one message; like `%s`, the text ends at a NUL.
-fn log_bytes(level: c_int, text: &[u8]) {
-    if !log::enabled(level) {
-        return;
-    }
-    let text = url::cstr_at(text, 0);
-    let Ok(c) = CString::new(text) else {
-        return;
-    };
-    // SAFETY: "%s" consumes exactly one NUL-terminated `const char *`.
-    unsafe { RTMP_Log(level, c"%s".as_ptr(), c.as_ptr()) }
-}
-
-/// The bytes an AVal describes; NULL or a non-positive length gives an empty slice.
-///
-/// # Safety
-/// A non-NULL `av_val` must point to `av_len` readable bytes.
-unsafe fn aval_bytes<'a>(a: &AVal) -> &'a [u8] {
-    if a.av_val.is_null() || a.av_len <= 0 {
-        return &[];
-    }
-    // SAFETY: guaranteed by the caller (the AVal contract).
-    unsafe { std::slice::from_raw_parts(a.av_val as *const u8, a.av_len as usize) }
-}
-
 /// What `printf("%s", a->av_val)` shows for an AVal, read within its length: `(null)` for NULL.
 ///
 /// # Safety
-/// As [`aval_bytes`].
+/// As [`conv::aval_bytes`].
 unsafe fn aval_text(a: &AVal) -> Vec<u8> {
     if a.av_val.is_null() {
         return b"(null)".to_vec();
@@ -70,7 +44,7 @@ unsafe fn aval_text(a: &AVal) -> Vec<u8> {
 /// precision allows six characters).
 ///
 /// # Safety
-/// As [`aval_bytes`].
+/// As [`conv::aval_bytes`].
 unsafe fn aval_precision_text(a: &AVal) -> Vec<u8> {
     if a.av_val.is_null() {
         return if a.av_len < 0 || a.av_len >= 6 {
@@ -83,31 +57,12 @@ unsafe fn aval_precision_text(a: &AVal) -> Vec<u8> {
     url::cstr_at(unsafe { aval_bytes(a) }, 0).to_vec()
 }
 
-/// A libc copy of `bytes` with a NUL after them (what C code later `free()`s).
-pub(crate) fn malloc_bytes(bytes: &[u8]) -> *mut c_char {
-    // SAFETY: a fresh allocation of len+1 bytes, filled below.
-    unsafe {
-        let p = libc::malloc(bytes.len() + 1) as *mut u8;
-        if p.is_null() {
-            return ptr::null_mut();
-        }
-        ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
-        *p.add(bytes.len()) = 0;
-        p as *mut c_char
-    }
-}
-
 /// An AVal owning a libc copy of `bytes` (`{NULL, 0}` if the allocation fails).
 fn malloc_aval(bytes: &[u8]) -> AVal {
-    let p = malloc_bytes(bytes);
-    if p.is_null() {
+    conv::malloc_aval(bytes).unwrap_or_else(|| {
         log::emit(log::ERROR, "out of memory");
-        return AVal::EMPTY;
-    }
-    AVal {
-        av_val: p,
-        av_len: bytes.len() as c_int,
-    }
+        AVal::EMPTY
+    })
 }
 
 /// `RTMPProtocolStrings[i]` (upper case), "" when out of range.
@@ -132,20 +87,22 @@ pub unsafe extern "C" fn RTMP_ParseURL(
     playpath: *mut AVal,
     app: *mut AVal,
 ) -> c_int {
-    let outputs_ok = !protocol.is_null()
-        && !host.is_null()
-        && !port.is_null()
-        && !playpath.is_null()
-        && !app.is_null();
-    let ptr_check = if outputs_ok { url } else { ptr::null() };
-    guard_ptr("RTMP_ParseURL", ptr_check, 0, || {
+    let ptrs: [*const c_void; 6] = [
+        url as _,
+        protocol as _,
+        host as _,
+        port as _,
+        playpath as _,
+        app as _,
+    ];
+    guard_ptrs("RTMP_ParseURL", &ptrs, 0, || {
         // SAFETY: `url` is a NUL-terminated C string, the outputs are writable (C contract).
         unsafe {
             let base = url as *mut c_char;
-            let bytes = std::slice::from_raw_parts(url as *const u8, libc::strlen(url));
+            let bytes = conv::cstr_bytes(url);
             let parts = url::parse_url(bytes);
             for l in &parts.logs {
-                log_bytes(l.level, &l.text);
+                log::emit_bytes(l.level, &l.text);
             }
             *protocol = parts.protocol;
             *port = parts.port;
@@ -173,8 +130,7 @@ pub unsafe extern "C" fn RTMP_ParseURL(
 
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_ParsePlaypath(input: *mut AVal, out: *mut AVal) {
-    let check = if out.is_null() { ptr::null() } else { input };
-    guard_ptr("RTMP_ParsePlaypath", check, (), || {
+    guard_ptrs("RTMP_ParsePlaypath", &[input as _, out as _], (), || {
         // SAFETY: both AVals are valid (C contract); `input` describes readable bytes.
         unsafe {
             *out = AVal::EMPTY;
@@ -319,7 +275,7 @@ unsafe fn set_opt(r: &mut RTMP, opt: &AVal, arg: &AVal, name: &[u8], value: &[u8
         } else {
             name
         };
-        log_bytes(log::ERROR, &[&b"Unknown option "[..], shown].concat());
+        log::emit_bytes(log::ERROR, &[&b"Unknown option "[..], shown].concat());
         for l in url::usage_lines() {
             log::emit(log::ERROR, &l);
         }
@@ -371,12 +327,7 @@ unsafe fn set_opt(r: &mut RTMP, opt: &AVal, arg: &AVal, name: &[u8], value: &[u8
 
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_SetOpt(r: *mut RTMP, opt: *const AVal, arg: *mut AVal) -> c_int {
-    let check = if opt.is_null() || arg.is_null() {
-        ptr::null_mut()
-    } else {
-        r
-    };
-    guard_ptr("RTMP_SetOpt", check, 0, || {
+    guard_ptrs("RTMP_SetOpt", &[r as _, opt as _, arg as _], 0, || {
         // SAFETY: valid handle and AVals (C contract); the AVals describe readable bytes.
         unsafe {
             let (opt, arg) = (*opt, *arg);
@@ -404,7 +355,7 @@ fn socks_setup(r: &mut RTMP, given: &AVal, text: &[u8]) {
     let mut msg = b"Connecting via SOCKS proxy: ".to_vec();
     msg.extend_from_slice(&host);
     msg.extend_from_slice(format!(":{port}").as_bytes());
-    log_bytes(log::DEBUG, &msg);
+    log::emit_bytes(log::DEBUG, &msg);
 }
 
 fn apply_default_port(r: &mut RTMP) {
@@ -418,13 +369,9 @@ fn apply_default_port(r: &mut RTMP) {
 
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_SetupURL(r: *mut RTMP, url_ptr: *mut c_char) -> c_int {
-    let check = if url_ptr.is_null() {
-        ptr::null_mut()
-    } else {
-        r
-    };
+    let ptrs: [*const c_void; 2] = [r as _, url_ptr as _];
     // SAFETY: a valid handle and a writable NUL-terminated URL that outlives the session.
-    guard_ptr("RTMP_SetupURL", check, 0, || unsafe {
+    guard_ptrs("RTMP_SetupURL", &ptrs, 0, || unsafe {
         setup_url(&mut *r, url_ptr)
     })
 }
@@ -446,7 +393,7 @@ unsafe fn setup_url(r: &mut RTMP, url: *mut c_char) -> c_int {
     let len = first_space.unwrap_or(total);
     let parts = url::parse_url(&buf[..len]);
     for l in &parts.logs {
-        log_bytes(l.level, &l.text);
+        log::emit_bytes(l.level, &l.text);
     }
     r.Link.protocol = parts.protocol;
     if let Some(h) = &parts.host {
@@ -586,18 +533,14 @@ pub unsafe extern "C" fn RTMP_SetupStream(
     bLiveStream: c_int,
     timeout: c_long,
 ) {
-    let check = if host.is_null() || sockshost.is_null() || playpath.is_null() {
-        ptr::null_mut()
-    } else {
-        r
-    };
-    guard_ptr("RTMP_SetupStream", check, (), || {
+    let ptrs: [*const c_void; 4] = [r as _, host as _, sockshost as _, playpath as _];
+    guard_ptrs("RTMP_SetupStream", &ptrs, (), || {
         // SAFETY: valid handle; every non-NULL AVal describes readable bytes (C contract).
         unsafe {
             let r = &mut *r;
             let opt = |p: *mut AVal| p.as_ref();
             let (host, sockshost, playpath) = (*host, *sockshost, *playpath);
-            let dbg = |parts: &[&[u8]]| log_bytes(log::DEBUG, &parts.concat());
+            let dbg = |parts: &[&[u8]]| log::emit_bytes(log::DEBUG, &parts.concat());
             let shown = |a: Option<&AVal>| a.filter(|a| !a.av_val.is_null()).map(|a| aval_text(a));
 
             dbg(&[b"Protocol : ", &protocol_upper((protocol & 7) as usize)]);

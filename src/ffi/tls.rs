@@ -3,12 +3,12 @@
 //! `RTMP_TLS_Accept`, `RTMP_TLS_FreeServerContext`. The client side of `rtmps://` is in
 //! `RTMP_Connect1`; the TLS work itself is in `crate::io::tls`.
 
-use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_void};
 use std::ptr::addr_of_mut;
 use std::sync::{Arc, Mutex};
 
 use super::boundary::{guard, guard_ptr};
+use crate::abi::conv;
 use crate::abi::globals;
 use crate::abi::types::RTMP;
 use crate::io::{self, net};
@@ -55,12 +55,7 @@ pub unsafe extern "C" fn RTMP_TLS_AllocServerContext(
     guard(F, std::ptr::null_mut(), || {
         init_context();
         // SAFETY: two non-NULL, NUL-terminated strings from the caller.
-        let (cert, key) = unsafe {
-            (
-                CStr::from_ptr(cert_file).to_string_lossy(),
-                CStr::from_ptr(key_file).to_string_lossy(),
-            )
-        };
+        let (cert, key) = unsafe { (conv::cstr_lossy(cert_file), conv::cstr_lossy(key_file)) };
         match io::tls::server_config(&cert, &key) {
             Ok(cfg) => Box::into_raw(Box::new(cfg)) as *mut c_void,
             Err(why) => {

@@ -16,6 +16,7 @@ use std::os::raw::{c_int, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::abi::conv;
 use crate::abi::globals;
 use crate::abi::types::{RTMPSockBuf, RTMP_BUFFER_CACHE_SIZE};
 use crate::log;
@@ -218,11 +219,8 @@ fn receive_timeout_ms(fd: c_int) -> c_int {
 unsafe fn tls_recv(sb: *mut RTMPSockBuf, buf: *mut u8, len: usize) -> Option<isize> {
     loop {
         // SAFETY: caller contract.
-        let got = unsafe {
-            with_session(sb, |s, fd| {
-                (fd, s.recv_now(fd, std::slice::from_raw_parts_mut(buf, len)))
-            })
-        }?;
+        let got =
+            unsafe { with_session(sb, |s, fd| (fd, s.recv_now(fd, conv::bytes_mut(buf, len)))) }?;
         let (fd, result) = got;
         match result {
             Ok(n) => return Some(n as isize),
@@ -374,7 +372,7 @@ pub unsafe fn send_raw(sb: *mut RTMPSockBuf, buf: *const u8, len: usize) -> isiz
     // SAFETY: caller contract.
     unsafe {
         if let Some(n) = with_session(sb, |s, fd| {
-            tls_send(s, fd, &[IoSlice::new(std::slice::from_raw_parts(buf, len))])
+            tls_send(s, fd, &[IoSlice::new(conv::bytes_n(buf, len))])
         }) {
             return n;
         }
@@ -568,13 +566,7 @@ pub unsafe fn drain_before_close(sb: *mut RTMPSockBuf, timeout: c_int) {
 /// libc's `strerror` text (the reference logs it; Rust's `io::Error` text differs).
 pub fn strerror(e: c_int) -> String {
     // SAFETY: strerror returns a NUL-terminated static or thread-local string.
-    unsafe {
-        let p = libc::strerror(e);
-        if p.is_null() {
-            return String::new();
-        }
-        std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
-    }
+    unsafe { conv::cstr_lossy(libc::strerror(e)).into_owned() }
 }
 
 /// The `errno` of the last failed call, for logs.
