@@ -182,21 +182,3 @@ pub trait ObjView<'v>: Copy {
         encode::scalar_member(out, self.name(i)?, v)
     }
 }
-
-/// Big-endian helpers shared by the codec.
-#[inline]
-pub(crate) fn be16(b: &[u8]) -> u16 {
-    u16::from_be_bytes([b[0], b[1]])
-}
-
-#[inline]
-pub(crate) fn be32(b: &[u8]) -> u32 {
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
-}
-
-#[inline]
-pub(crate) fn be_f64(b: &[u8]) -> f64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[..8]);
-    f64::from_be_bytes(a)
-}

@@ -13,6 +13,8 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::bytes;
+
 /// Size of C1/C2/S1/S2.
 pub const SIG_SIZE: usize = 1536;
 /// Size of the digests embedded in C1/S1 and at the end of C2/S2.
@@ -149,7 +151,7 @@ impl Client {
     /// Builds C1. `digest` selects the FP9 digest handshake.
     pub fn new(digest: bool, uptime: u32, mut next_word: impl FnMut() -> u32) -> Client {
         let mut c1 = Box::new([0u8; SIG_SIZE]);
-        c1[..4].copy_from_slice(&uptime.to_be_bytes());
+        bytes::put_be32(&mut c1[..], uptime);
         fill_random(&mut c1[8..], &mut next_word);
         let digest_at = digest.then(|| {
             c1[4..8].copy_from_slice(&[0x0a, 0x00, 0x2d, 0x02]);
@@ -198,7 +200,7 @@ impl Client {
         if self.digest_at.is_some() && s0 == 3 && s1[4] == 0 {
             self.digest_at = None;
         }
-        let server_uptime = u32::from_be_bytes([s1[0], s1[1], s1[2], s1[3]]);
+        let server_uptime = bytes::be32(&s1[..]);
         let server_version = [s1[4], s1[5], s1[6], s1[7]];
         if self.digest_at.is_none() {
             return Ok(ClientReply {
@@ -221,8 +223,8 @@ impl Client {
             let mut r = [0u8; 42];
             r[0] = 1;
             r[1] = 1;
-            r[2..6].copy_from_slice(&size.to_be_bytes());
-            r[6..10].copy_from_slice(&size.to_be_bytes());
+            bytes::put_be32(&mut r[2..], size);
+            bytes::put_be32(&mut r[6..], size);
             r[10..].copy_from_slice(&hmac_sha256(&s1[SIG_SIZE - 32..], &[hash]));
             r
         });
@@ -288,7 +290,7 @@ impl Server {
         }
         let digest = c1[4] != 0;
         let mut s1 = Box::new([0u8; SIG_SIZE]);
-        s1[..4].copy_from_slice(&uptime.to_be_bytes());
+        bytes::put_be32(&mut s1[..], uptime);
         fill_random(&mut s1[8..], &mut next_word);
         let mut s2 = Box::new(*c1);
         let digest_at = if digest {

@@ -5,6 +5,7 @@
 
 pub mod amf;
 pub mod auth;
+pub mod bytes;
 pub mod chunk;
 pub mod commands;
 pub mod diag;

@@ -19,6 +19,7 @@ use rtmp_core::amf::{
     decode, dump, encode, encode::Scalar, marker, Amf3Outcome, DecodeError, Decoder, ObjView, Prop,
     Sink, Str, Val, View, MAX_WRITE_DEPTH,
 };
+use rtmp_core::bytes;
 
 const AMF_INVALID: AMFDataType = marker::INVALID;
 const PROP_SIZE: usize = std::mem::size_of::<AMFObjectProperty>();
@@ -653,7 +654,7 @@ pub unsafe extern "C" fn AMF_DecodeInt16(data: *const c_char) -> c_ushort {
 pub unsafe extern "C" fn AMF_DecodeInt24(data: *const c_char) -> c_uint {
     guard_ptr("AMF_DecodeInt24", data, 0, || {
         let b: [u8; 3] = unsafe { fixed(data) };
-        u32::from_be_bytes([0, b[0], b[1], b[2]])
+        bytes::be24(&b)
     })
 }
 

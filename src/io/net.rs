@@ -8,6 +8,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
 use std::time::Duration;
 
+use rtmp_core::bytes;
+
 /// `Link.timeout` (seconds) as a socket timeout; 0 or negative means none, as with SO_RCVTIMEO.
 pub fn timeout_of(seconds: i32) -> Option<Duration> {
     (seconds > 0).then(|| Duration::from_secs(seconds as u64))
@@ -83,7 +85,7 @@ pub fn socks4_request(dest: Ipv4Addr, port: u16) -> [u8; 9] {
     let mut req = [0u8; 9];
     req[0] = 4;
     req[1] = 1;
-    req[2..4].copy_from_slice(&port.to_be_bytes());
+    bytes::put_be16(&mut req[2..], port);
     req[4..8].copy_from_slice(&dest.octets());
     req
 }

@@ -9,9 +9,8 @@
 //! without bound, the decoder fails instead and logs an ERROR line. Lengths reported to the
 //! caller never exceed the input size.
 
-use super::{
-    be16, be32, be_f64, marker, marker3, DecodeError, Prop, Sink, Str, Val, MAX_DEPTH, OBJECT_END,
-};
+use super::{marker, marker3, DecodeError, Prop, Sink, Str, Val, MAX_DEPTH, OBJECT_END};
+use crate::bytes::{be16, be32, be_f64};
 use crate::diag as log;
 
 /// Name given to the single value of an externalizable AMF3 object.
@@ -127,7 +126,7 @@ fn scalar_prop<'a, O, R>(
         }
         marker::STRING => {
             let h = rest.get(..2)?;
-            let n = usize::from(u16::from_be_bytes([h[0], h[1]]));
+            let n = usize::from(be16(h));
             let s = rest.get(2..2 + n)?;
             let val = Val::String((n > 0).then_some(s));
             Some((emit(Prop { name, val }), p + 3 + n))

@@ -5,6 +5,7 @@
 //! librtmp.
 
 use super::{marker, ObjView, View, MAX_WRITE_DEPTH, OBJECT_END};
+use crate::bytes;
 use crate::diag as log;
 
 /// Strings up to this length are copied inline by [`put`] (the callers' fast paths take only
@@ -47,22 +48,19 @@ fn put_short(out: &mut [u8], s: &[u8]) {
 /// `AMF_EncodeInt16`.
 #[inline]
 pub fn int16(out: &mut [u8], v: u16) -> Option<usize> {
-    out.get_mut(..2)?.copy_from_slice(&v.to_be_bytes());
-    Some(2)
+    bytes::put_be16(out, v)
 }
 
 /// `AMF_EncodeInt24` (the low 24 bits).
 #[inline]
 pub fn int24(out: &mut [u8], v: u32) -> Option<usize> {
-    out.get_mut(..3)?.copy_from_slice(&v.to_be_bytes()[1..]);
-    Some(3)
+    bytes::put_be24(out, v)
 }
 
 /// `AMF_EncodeInt32`.
 #[inline]
 pub fn int32(out: &mut [u8], v: u32) -> Option<usize> {
-    out.get_mut(..4)?.copy_from_slice(&v.to_be_bytes());
-    Some(4)
+    bytes::put_be32(out, v)
 }
 
 /// `AMF_EncodeNumber`: marker + big-endian double.
