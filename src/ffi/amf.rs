@@ -419,6 +419,13 @@ unsafe fn named_fast(
     }
 }
 
+/// `AMF_EncodeString` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_EncodeString(
     output: *mut c_char,
@@ -433,10 +440,18 @@ pub unsafe extern "C" fn AMF_EncodeString(
     });
     match fast {
         Some(r) => r,
+        // SAFETY: the caller's pointers, as this export's `# Safety` requires.
         None => unsafe { encodestring_exact(output, outend, str) },
     }
 }
 
+/// `AMF_EncodeNamedString` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_EncodeNamedString(
     output: *mut c_char,
@@ -450,10 +465,18 @@ pub unsafe extern "C" fn AMF_EncodeNamedString(
     });
     match fast {
         Some(r) => r,
+        // SAFETY: the caller's pointers, as this export's `# Safety` requires.
         None => unsafe { encodenamedstring_exact(output, outend, name, value) },
     }
 }
 
+/// `AMF_EncodeNamedNumber` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_EncodeNamedNumber(
     output: *mut c_char,
@@ -467,10 +490,18 @@ pub unsafe extern "C" fn AMF_EncodeNamedNumber(
     });
     match fast {
         Some(r) => r,
+        // SAFETY: the caller's pointers, as this export's `# Safety` requires.
         None => unsafe { encodenamednumber_exact(output, outend, name, dVal) },
     }
 }
 
+/// `AMF_EncodeNamedBoolean` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_EncodeNamedBoolean(
     output: *mut c_char,
@@ -484,16 +515,23 @@ pub unsafe extern "C" fn AMF_EncodeNamedBoolean(
     });
     match fast {
         Some(r) => r,
+        // SAFETY: the caller's pointers, as this export's `# Safety` requires.
         None => unsafe { encodenamedboolean_exact(output, outend, name, bVal) },
     }
 }
 
+/// The exact path of `AMF_EncodeString` (librtmp's log lines and partial writes), taken when the
+/// fast path declines.
+///
+/// # Safety
+/// As `AMF_EncodeString`.
 #[inline(never)]
 unsafe fn encodestring_exact(
     output: *mut c_char,
     outend: *mut c_char,
     str: *const AVal,
 ) -> *mut c_char {
+    // SAFETY: the function contract; the checked one is not NULL.
     guard_ptr("AMF_EncodeString", str, ptr::null_mut(), || unsafe {
         match aval_readable(&*str) {
             Some(s) => encode_with(output, outend, |w| encode::string(w, s)),
@@ -508,56 +546,96 @@ unsafe fn encodestring_exact(
     })
 }
 
+/// `AMF_EncodeNumber` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_EncodeNumber(
     output: *mut c_char,
     outend: *mut c_char,
     dVal: c_double,
 ) -> *mut c_char {
+    // SAFETY: pointers valid per this export's `# Safety`.
     guard("AMF_EncodeNumber", ptr::null_mut(), || unsafe {
         encode_with(output, outend, |w| encode::number(w, dVal))
     })
 }
 
+/// `AMF_EncodeInt16` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_EncodeInt16(
     output: *mut c_char,
     outend: *mut c_char,
     nVal: c_short,
 ) -> *mut c_char {
+    // SAFETY: pointers valid per this export's `# Safety`.
     guard("AMF_EncodeInt16", ptr::null_mut(), || unsafe {
         encode_with(output, outend, |w| encode::int16(w, nVal as u16))
     })
 }
 
+/// `AMF_EncodeInt24` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_EncodeInt24(
     output: *mut c_char,
     outend: *mut c_char,
     nVal: c_int,
 ) -> *mut c_char {
+    // SAFETY: pointers valid per this export's `# Safety`.
     guard("AMF_EncodeInt24", ptr::null_mut(), || unsafe {
         encode_with(output, outend, |w| encode::int24(w, nVal as u32))
     })
 }
 
+/// `AMF_EncodeInt32` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_EncodeInt32(
     output: *mut c_char,
     outend: *mut c_char,
     nVal: c_int,
 ) -> *mut c_char {
+    // SAFETY: pointers valid per this export's `# Safety`.
     guard("AMF_EncodeInt32", ptr::null_mut(), || unsafe {
         encode_with(output, outend, |w| encode::int32(w, nVal as u32))
     })
 }
 
+/// `AMF_EncodeBoolean` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_EncodeBoolean(
     output: *mut c_char,
     outend: *mut c_char,
     bVal: c_int,
 ) -> *mut c_char {
+    // SAFETY: pointers valid per this export's `# Safety`.
     guard("AMF_EncodeBoolean", ptr::null_mut(), || unsafe {
         encode_with(output, outend, |w| encode::boolean(w, bVal != 0))
     })
@@ -586,6 +664,11 @@ fn unreadable_name(func: &str) {
     );
 }
 
+/// The exact path of `AMF_EncodeNamedString` (librtmp's log lines and partial writes), taken when the
+/// fast path declines.
+///
+/// # Safety
+/// As `AMF_EncodeNamedString`.
 #[inline(never)]
 unsafe fn encodenamedstring_exact(
     output: *mut c_char,
@@ -593,6 +676,7 @@ unsafe fn encodenamedstring_exact(
     name: *const AVal,
     value: *const AVal,
 ) -> *mut c_char {
+    // SAFETY: the function contract; the checked one is not NULL.
     guard_ptr("AMF_EncodeNamedString", value, ptr::null_mut(), || unsafe {
         let Some(n) = name_arg("AMF_EncodeNamedString", name) else {
             return ptr::null_mut();
@@ -604,6 +688,11 @@ unsafe fn encodenamedstring_exact(
     })
 }
 
+/// The exact path of `AMF_EncodeNamedNumber` (librtmp's log lines and partial writes), taken when the
+/// fast path declines.
+///
+/// # Safety
+/// As `AMF_EncodeNamedNumber`.
 #[inline(never)]
 unsafe fn encodenamednumber_exact(
     output: *mut c_char,
@@ -611,6 +700,7 @@ unsafe fn encodenamednumber_exact(
     name: *const AVal,
     dVal: c_double,
 ) -> *mut c_char {
+    // SAFETY: the function contract.
     guard("AMF_EncodeNamedNumber", ptr::null_mut(), || unsafe {
         let Some(n) = name_arg("AMF_EncodeNamedNumber", name) else {
             return ptr::null_mut();
@@ -619,6 +709,11 @@ unsafe fn encodenamednumber_exact(
     })
 }
 
+/// The exact path of `AMF_EncodeNamedBoolean` (librtmp's log lines and partial writes), taken when the
+/// fast path declines.
+///
+/// # Safety
+/// As `AMF_EncodeNamedBoolean`.
 #[inline(never)]
 unsafe fn encodenamedboolean_exact(
     output: *mut c_char,
@@ -626,6 +721,7 @@ unsafe fn encodenamedboolean_exact(
     name: *const AVal,
     bVal: c_int,
 ) -> *mut c_char {
+    // SAFETY: the function contract.
     guard("AMF_EncodeNamedBoolean", ptr::null_mut(), || unsafe {
         let Some(n) = name_arg("AMF_EncodeNamedBoolean", name) else {
             return ptr::null_mut();
@@ -643,47 +739,95 @@ unsafe fn fixed<const N: usize>(data: *const c_char) -> [u8; N] {
     unsafe { ptr::read_unaligned(data as *const [u8; N]) }
 }
 
+/// `AMF_DecodeInt16` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_DecodeInt16(data: *const c_char) -> c_ushort {
     guard_ptr("AMF_DecodeInt16", data, 0, || {
+        // SAFETY: `data` is not NULL (checked) and readable for the value's bytes (the contract).
         u16::from_be_bytes(unsafe { fixed(data) })
     })
 }
 
+/// `AMF_DecodeInt24` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_DecodeInt24(data: *const c_char) -> c_uint {
     guard_ptr("AMF_DecodeInt24", data, 0, || {
+        // SAFETY: `data` is not NULL (checked) and readable for the value's bytes (the contract).
         let b: [u8; 3] = unsafe { fixed(data) };
         bytes::be24(&b)
     })
 }
 
+/// `AMF_DecodeInt32` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_DecodeInt32(data: *const c_char) -> c_uint {
     guard_ptr("AMF_DecodeInt32", data, 0, || {
+        // SAFETY: `data` is not NULL (checked) and readable for the value's bytes (the contract).
         u32::from_be_bytes(unsafe { fixed(data) })
     })
 }
 
+/// `AMF_DecodeNumber` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_DecodeNumber(data: *const c_char) -> c_double {
     guard_ptr("AMF_DecodeNumber", data, 0.0, || {
+        // SAFETY: `data` is not NULL (checked) and readable for the value's bytes (the contract).
         f64::from_be_bytes(unsafe { fixed(data) })
     })
 }
 
+/// `AMF_DecodeBoolean` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_DecodeBoolean(data: *const c_char) -> c_int {
     guard_ptr("AMF_DecodeBoolean", data, 0, || {
+        // SAFETY: `data` is not NULL (checked) and readable for one byte (the contract).
         c_int::from(unsafe { *data } != 0)
     })
 }
 
+/// `AMF_DecodeString` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_DecodeString(data: *const c_char, str: *mut AVal) {
     if data.is_null() {
         return guard_ptr("AMF_DecodeString", data, (), || ());
     }
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF_DecodeString", str, (), || unsafe {
         let len = c_int::from(u16::from_be_bytes(fixed(data)));
         *str = AVal {
@@ -697,11 +841,19 @@ pub unsafe extern "C" fn AMF_DecodeString(data: *const c_char, str: *mut AVal) {
     })
 }
 
+/// `AMF_DecodeLongString` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_DecodeLongString(data: *const c_char, str: *mut AVal) {
     if data.is_null() {
         return guard_ptr("AMF_DecodeLongString", data, (), || ());
     }
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF_DecodeLongString", str, (), || unsafe {
         let len = u32::from_be_bytes(fixed(data)) as c_int;
         *str = AVal {
@@ -725,11 +877,19 @@ unsafe fn byte_at(data: *const c_char, i: usize) -> Option<u8> {
     Some(unsafe { *data.add(i) } as u8)
 }
 
+/// `AMF3ReadInteger` (exported, in no header).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF3ReadInteger(data: *const c_char, valp: *mut i32) -> c_int {
     if valp.is_null() {
         return guard_ptr("AMF3ReadInteger", valp, 0, || 0);
     }
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF3ReadInteger", data, 0, || unsafe {
         let (v, n) = decode::read_u29(|i| byte_at(data, i)).unwrap_or((0, 0));
         *valp = v;
@@ -737,11 +897,19 @@ pub unsafe extern "C" fn AMF3ReadInteger(data: *const c_char, valp: *mut i32) ->
     })
 }
 
+/// `AMF3ReadString` (exported, in no header).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF3ReadString(data: *const c_char, str: *mut AVal) -> c_int {
     if str.is_null() {
         return guard_ptr("AMF3ReadString", str, 0, || 0);
     }
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF3ReadString", data, 0, || unsafe {
         let Some((head, l, ret)) = decode::read_string_header(|i| byte_at(data, i)) else {
             return 0;
@@ -767,42 +935,73 @@ pub unsafe extern "C" fn AMF3ReadString(data: *const c_char, str: *mut AVal) -> 
 
 // ---- whole objects ------------------------------------------------------------------------------
 
+/// `AMF_Encode` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_Encode(
     obj: *mut AMFObject,
     pBuffer: *mut c_char,
     pBufEnd: *mut c_char,
 ) -> *mut c_char {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF_Encode", obj, ptr::null_mut(), || unsafe {
         let o = CObj::new(&*obj);
         encode_with(pBuffer, pBufEnd, |w| encode::object(w, o))
     })
 }
 
+/// `AMF_EncodeEcmaArray` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_EncodeEcmaArray(
     obj: *mut AMFObject,
     pBuffer: *mut c_char,
     pBufEnd: *mut c_char,
 ) -> *mut c_char {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF_EncodeEcmaArray", obj, ptr::null_mut(), || unsafe {
         let o = CObj::new(&*obj);
         encode_with(pBuffer, pBufEnd, |w| encode::ecma_array(w, o))
     })
 }
 
+/// `AMF_EncodeArray` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_EncodeArray(
     obj: *mut AMFObject,
     pBuffer: *mut c_char,
     pBufEnd: *mut c_char,
 ) -> *mut c_char {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF_EncodeArray", obj, ptr::null_mut(), || unsafe {
         let o = CObj::new(&*obj);
         encode_with(pBuffer, pBufEnd, |w| encode::strict_array(w, o))
     })
 }
 
+/// `AMFProp_Encode` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMFProp_Encode(
     prop: *mut AMFObjectProperty,
@@ -852,6 +1051,13 @@ fn finish(obj: *mut AMFObject, built: AMFObject, r: Result<usize, DecodeError>) 
     }
 }
 
+/// `AMF_Decode` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_Decode(
     obj: *mut AMFObject,
@@ -859,6 +1065,7 @@ pub unsafe extern "C" fn AMF_Decode(
     nSize: c_int,
     bDecodeName: c_int,
 ) -> c_int {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF_Decode", obj, -1, || unsafe {
         *obj = AMFObject::EMPTY;
         if pBuffer.is_null() && nSize > 0 {
@@ -871,6 +1078,13 @@ pub unsafe extern "C" fn AMF_Decode(
     })
 }
 
+/// `AMF_DecodeArray` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_DecodeArray(
     obj: *mut AMFObject,
@@ -879,6 +1093,7 @@ pub unsafe extern "C" fn AMF_DecodeArray(
     nArrayLen: c_int,
     bDecodeName: c_int,
 ) -> c_int {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF_DecodeArray", obj, -1, || unsafe {
         *obj = AMFObject::EMPTY;
         let buf = conv::bytes(pBuffer, nSize);
@@ -887,6 +1102,13 @@ pub unsafe extern "C" fn AMF_DecodeArray(
     })
 }
 
+/// `AMF3_Decode` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF3_Decode(
     obj: *mut AMFObject,
@@ -894,6 +1116,7 @@ pub unsafe extern "C" fn AMF3_Decode(
     nSize: c_int,
     bDecodeName: c_int,
 ) -> c_int {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF3_Decode", obj, -1, || unsafe {
         *obj = AMFObject::EMPTY;
         let buf = conv::bytes(pBuffer, nSize);
@@ -902,6 +1125,13 @@ pub unsafe extern "C" fn AMF3_Decode(
     })
 }
 
+/// `AMFProp_Decode` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMFProp_Decode(
     prop: *mut AMFObjectProperty,
@@ -909,6 +1139,7 @@ pub unsafe extern "C" fn AMFProp_Decode(
     nSize: c_int,
     bDecodeName: c_int,
 ) -> c_int {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMFProp_Decode", prop, -1, || unsafe {
         (*prop).p_name = AVal::EMPTY;
         let buf = conv::bytes(pBuffer, nSize);
@@ -922,6 +1153,13 @@ pub unsafe extern "C" fn AMFProp_Decode(
     })
 }
 
+/// `AMF3Prop_Decode` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF3Prop_Decode(
     prop: *mut AMFObjectProperty,
@@ -929,6 +1167,7 @@ pub unsafe extern "C" fn AMF3Prop_Decode(
     nSize: c_int,
     bDecodeName: c_int,
 ) -> c_int {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF3Prop_Decode", prop, -1, || unsafe {
         (*prop).p_name = AVal::EMPTY;
         let buf = conv::bytes(pBuffer, nSize);
@@ -947,11 +1186,19 @@ pub unsafe extern "C" fn AMF3Prop_Decode(
     })
 }
 
+/// `AMF_Dump` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_Dump(obj: *mut AMFObject) {
     if !log::enabled(log::DEBUG) {
         return;
     }
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF_Dump", obj, (), || unsafe {
         dump::object(CObj::new(&*obj), &mut |l: &[u8]| {
             log::emit_bytes(log::DEBUG, l)
@@ -959,11 +1206,19 @@ pub unsafe extern "C" fn AMF_Dump(obj: *mut AMFObject) {
     })
 }
 
+/// `AMFProp_Dump` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMFProp_Dump(prop: *mut AMFObjectProperty) {
     if !log::enabled(log::DEBUG) {
         return;
     }
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMFProp_Dump", prop, (), || unsafe {
         let name = aval_readable(&(*prop).p_name).unwrap_or(&[]);
         let v: View<'_, CObj<'_>> = prop_view(prop);
@@ -971,28 +1226,60 @@ pub unsafe extern "C" fn AMFProp_Dump(prop: *mut AMFObjectProperty) {
     })
 }
 
+/// `AMF_Reset` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_Reset(obj: *mut AMFObject) {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF_Reset", obj, (), || unsafe { reset_obj(obj, 0) })
 }
 
+/// `AMFProp_Reset` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMFProp_Reset(prop: *mut AMFObjectProperty) {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMFProp_Reset", prop, (), || unsafe { reset_prop(prop, 0) })
 }
 
+/// `AMF_AddProp` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_AddProp(obj: *mut AMFObject, prop: *const AMFObjectProperty) {
     if prop.is_null() {
         return guard_ptr("AMF_AddProp", prop, (), || ());
     }
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF_AddProp", obj, (), || unsafe {
         add_prop(obj, prop);
     })
 }
 
+/// `AMF_CountProp` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_CountProp(obj: *mut AMFObject) -> c_int {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF_CountProp", obj, 0, || unsafe { (*obj).o_num })
 }
 
@@ -1000,12 +1287,20 @@ fn invalid_prop() -> *mut AMFObjectProperty {
     &INVALID_PROP.0 as *const AMFObjectProperty as *mut AMFObjectProperty
 }
 
+/// `AMF_GetProp` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_GetProp(
     obj: *mut AMFObject,
     name: *const AVal,
     nIndex: c_int,
 ) -> *mut AMFObjectProperty {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF_GetProp", obj, invalid_prop(), || unsafe {
         let o = &*obj;
         if o.o_props.is_null() {
@@ -1033,52 +1328,100 @@ pub unsafe extern "C" fn AMF_GetProp(
 
 // ---- property accessors -------------------------------------------------------------------------
 
+/// `AMFProp_GetType` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMFProp_GetType(prop: *mut AMFObjectProperty) -> AMFDataType {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMFProp_GetType", prop, AMF_INVALID, || unsafe {
         (*prop).p_type
     })
 }
 
+/// `AMFProp_GetName` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMFProp_GetName(prop: *mut AMFObjectProperty, name: *mut AVal) {
     if prop.is_null() {
         return guard_ptr("AMFProp_GetName", prop, (), || ());
     }
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMFProp_GetName", name, (), || unsafe {
         *name = (*prop).p_name
     })
 }
 
+/// `AMFProp_SetName` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMFProp_SetName(prop: *mut AMFObjectProperty, name: *mut AVal) {
     if name.is_null() {
         return guard_ptr("AMFProp_SetName", name, (), || ());
     }
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMFProp_SetName", prop, (), || unsafe {
         (*prop).p_name = *name
     })
 }
 
+/// `AMFProp_GetNumber` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMFProp_GetNumber(prop: *mut AMFObjectProperty) -> c_double {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMFProp_GetNumber", prop, 0.0, || unsafe {
         (*prop).p_vu.p_number
     })
 }
 
+/// `AMFProp_GetBoolean` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMFProp_GetBoolean(prop: *mut AMFObjectProperty) -> c_int {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMFProp_GetBoolean", prop, 0, || unsafe {
         c_int::from((*prop).p_vu.p_number != 0.0)
     })
 }
 
+/// `AMFProp_GetString` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMFProp_GetString(prop: *mut AMFObjectProperty, str: *mut AVal) {
     if prop.is_null() {
         return guard_ptr("AMFProp_GetString", prop, (), || ());
     }
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMFProp_GetString", str, (), || unsafe {
         *str = if (*prop).p_type == c_int::from(marker::STRING) {
             (*prop).p_vu.p_aval
@@ -1088,11 +1431,19 @@ pub unsafe extern "C" fn AMFProp_GetString(prop: *mut AMFObjectProperty, str: *m
     })
 }
 
+/// `AMFProp_GetObject` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMFProp_GetObject(prop: *mut AMFObjectProperty, obj: *mut AMFObject) {
     if prop.is_null() {
         return guard_ptr("AMFProp_GetObject", prop, (), || ());
     }
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMFProp_GetObject", obj, (), || unsafe {
         *obj = if (*prop).p_type == c_int::from(marker::OBJECT) {
             (*prop).p_vu.p_object
@@ -1102,8 +1453,16 @@ pub unsafe extern "C" fn AMFProp_GetObject(prop: *mut AMFObjectProperty, obj: *m
     })
 }
 
+/// `AMFProp_IsValid` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMFProp_IsValid(prop: *mut AMFObjectProperty) -> c_int {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMFProp_IsValid", prop, 0, || unsafe {
         c_int::from((*prop).p_type != AMF_INVALID)
     })
@@ -1111,11 +1470,19 @@ pub unsafe extern "C" fn AMFProp_IsValid(prop: *mut AMFObjectProperty) -> c_int 
 
 // ---- AMF3 class definitions --------------------------------------------------------------------
 
+/// `AMF3CD_AddProp` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF3CD_AddProp(cd: *mut AMF3ClassDef, prop: *mut AVal) {
     if prop.is_null() {
         return guard_ptr("AMF3CD_AddProp", prop, (), || ());
     }
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF3CD_AddProp", cd, (), || unsafe {
         let n = (*cd).cd_num;
         if n < 0 {
@@ -1136,9 +1503,17 @@ pub unsafe extern "C" fn AMF3CD_AddProp(cd: *mut AMF3ClassDef, prop: *mut AVal) 
     })
 }
 
+/// `AMF3CD_GetProp` (amf.h).
+///
+/// # Safety
+/// Called from C with amf.h's contract: every pointer is NULL (refused, with an ERROR
+/// line, where librtmp would crash) or valid: AVals, properties and objects readable (and
+/// writable when they are outputs), their strings readable for their lengths, the buffer
+/// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF3CD_GetProp(cd: *mut AMF3ClassDef, idx: c_int) -> *mut AVal {
     let empty = &EMPTY_AVAL.0 as *const AVal as *mut AVal;
+    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
     guard_ptr("AMF3CD_GetProp", cd, empty, || unsafe {
         if idx < 0 || idx >= (*cd).cd_num || (*cd).cd_props.is_null() {
             return empty;

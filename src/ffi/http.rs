@@ -39,6 +39,12 @@ unsafe fn write_date(date: *mut c_char, text: &str) {
     unsafe { conv::write_cstr(date, bytes) }
 }
 
+/// `HTTP_get` (http.h).
+///
+/// # Safety
+/// Called from C: the context and URL are NULL (refused) or valid (the URL NUL-terminated,
+/// `date` NULL or a 64-byte buffer); the outputs writable (`hash`: 32 bytes); the callback
+/// safe to call with the context's `data`.
 #[no_mangle]
 pub unsafe extern "C" fn HTTP_get(
     http: *mut HTTP_ctx,
@@ -156,6 +162,12 @@ pub fn hash_swf(url: &str, age_days: c_int, verify: bool) -> Option<(u32, [u8; 3
     Some((size, hash))
 }
 
+/// `RTMP_HashSWF` (rtmp.h).
+///
+/// # Safety
+/// Called from C: the context and URL are NULL (refused) or valid (the URL NUL-terminated,
+/// `date` NULL or a 64-byte buffer); the outputs writable (`hash`: 32 bytes); the callback
+/// safe to call with the context's `data`.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_HashSWF(
     url: *const c_char,

@@ -17,6 +17,10 @@ pub extern "C" fn RTMP_LogGetLevel() -> RTMP_LogLevel {
     log::level()
 }
 
+/// `RTMP_LogHex` (log.h).
+///
+/// # Safety
+/// Called from C: `data` is NULL or readable for `len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_LogHex(level: c_int, data: *const u8, len: libc::c_ulong) {
     if !log::enabled(level) {
@@ -30,6 +34,10 @@ pub unsafe extern "C" fn RTMP_LogHex(level: c_int, data: *const u8, len: libc::c
     })
 }
 
+/// `RTMP_LogHexString` (log.h).
+///
+/// # Safety
+/// Called from C: `data` is NULL or readable for `len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_LogHexString(level: c_int, data: *const u8, len: libc::c_ulong) {
     if data.is_null() || !log::enabled(level) {

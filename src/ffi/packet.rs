@@ -43,6 +43,11 @@ pub unsafe fn free_body(p: *mut RTMPPacket) {
     }
 }
 
+/// `RTMPPacket_Alloc` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `p` is NULL (refused) or a valid `RTMPPacket` whose `m_body` is NULL or
+/// came from `RTMPPacket_Alloc`.
 #[no_mangle]
 pub unsafe extern "C" fn RTMPPacket_Alloc(p: *mut RTMPPacket, nSize: u32) -> c_int {
     guard_ptr("RTMPPacket_Alloc", p, 0, || {
@@ -58,6 +63,11 @@ pub unsafe extern "C" fn RTMPPacket_Alloc(p: *mut RTMPPacket, nSize: u32) -> c_i
     })
 }
 
+/// `RTMPPacket_Free` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `p` is NULL (refused) or a valid `RTMPPacket` whose `m_body` is NULL or
+/// came from `RTMPPacket_Alloc`.
 #[no_mangle]
 pub unsafe extern "C" fn RTMPPacket_Free(p: *mut RTMPPacket) {
     if p.is_null() {
@@ -67,6 +77,11 @@ pub unsafe extern "C" fn RTMPPacket_Free(p: *mut RTMPPacket) {
     guard("RTMPPacket_Free", (), || unsafe { free_body(p) })
 }
 
+/// `RTMPPacket_Reset` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `p` is NULL (refused) or a valid `RTMPPacket` whose `m_body` is NULL or
+/// came from `RTMPPacket_Alloc`.
 #[no_mangle]
 pub unsafe extern "C" fn RTMPPacket_Reset(p: *mut RTMPPacket) {
     guard_ptr("RTMPPacket_Reset", p, (), || {
@@ -83,6 +98,11 @@ pub unsafe extern "C" fn RTMPPacket_Reset(p: *mut RTMPPacket) {
     })
 }
 
+/// `RTMPPacket_Dump` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `p` is NULL (refused) or a valid `RTMPPacket` whose `m_body` is NULL or
+/// came from `RTMPPacket_Alloc`.
 #[no_mangle]
 pub unsafe extern "C" fn RTMPPacket_Dump(p: *mut RTMPPacket) {
     guard_ptr("RTMPPacket_Dump", p, (), || {
@@ -92,6 +112,7 @@ pub unsafe extern "C" fn RTMPPacket_Dump(p: *mut RTMPPacket) {
         let first = if p.m_body.is_null() {
             0
         } else {
+            // SAFETY: a non-NULL body has a readable first byte (our header room follows).
             unsafe { *p.m_body as u8 }
         };
         crate::rtmp_log!(

@@ -9,6 +9,11 @@ use crate::abi::types::*;
 /// librtmp's version number, 2.3 in its own encoding (0x020300), as the reference reports.
 const LIB_VERSION: c_int = 0x020300;
 
+/// `RTMP_Alloc` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle from `RTMP_Alloc` (or any block of
+/// `sizeof(RTMP)` bytes) that no other thread uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_Alloc() -> *mut RTMP {
     // SAFETY: a zeroed libc block of the exact struct size; the caller frees it with RTMP_Free.
@@ -17,12 +22,22 @@ pub unsafe extern "C" fn RTMP_Alloc() -> *mut RTMP {
     })
 }
 
+/// `RTMP_Free` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle from `RTMP_Alloc` (or any block of
+/// `sizeof(RTMP)` bytes) that no other thread uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_Free(r: *mut RTMP) {
     // SAFETY: `r` came from RTMP_Alloc (libc), or is NULL (free(NULL) is a no-op).
     guard("RTMP_Free", (), || unsafe { libc::free(r as *mut c_void) })
 }
 
+/// `RTMP_Init` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle from `RTMP_Alloc` (or any block of
+/// `sizeof(RTMP)` bytes) that no other thread uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_Init(r: *mut RTMP) {
     // SAFETY: a non-NULL handle of `sizeof(RTMP)` writable bytes (C contract).
@@ -87,6 +102,11 @@ pub extern "C" fn RTMP_UserInterrupt() {
     globals::set_ctrl_c(true);
 }
 
+/// `RTMP_EnableWrite` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle from `RTMP_Alloc` (or any block of
+/// `sizeof(RTMP)` bytes) that no other thread uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_EnableWrite(r: *mut RTMP) {
     // SAFETY: non-NULL handle from the caller.
@@ -95,6 +115,11 @@ pub unsafe extern "C" fn RTMP_EnableWrite(r: *mut RTMP) {
     })
 }
 
+/// `RTMP_SetBufferMS` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle from `RTMP_Alloc` (or any block of
+/// `sizeof(RTMP)` bytes) that no other thread uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_SetBufferMS(r: *mut RTMP, size: c_int) {
     // SAFETY: non-NULL handle from the caller.
@@ -103,26 +128,47 @@ pub unsafe extern "C" fn RTMP_SetBufferMS(r: *mut RTMP, size: c_int) {
     })
 }
 
+/// `RTMP_IsConnected` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle from `RTMP_Alloc` (or any block of
+/// `sizeof(RTMP)` bytes) that no other thread uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_IsConnected(r: *mut RTMP) -> c_int {
     // SAFETY: non-NULL handle from the caller.
     guard_ptr("RTMP_IsConnected", r, 0, || {
+        // SAFETY: a non-NULL handle (checked), valid by this export's `# Safety`.
         c_int::from(unsafe { (*r).m_sb.sb_socket } != -1)
     })
 }
 
+/// `RTMP_Socket` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle from `RTMP_Alloc` (or any block of
+/// `sizeof(RTMP)` bytes) that no other thread uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_Socket(r: *mut RTMP) -> c_int {
     // SAFETY: non-NULL handle from the caller.
     guard_ptr("RTMP_Socket", r, -1, || unsafe { (*r).m_sb.sb_socket })
 }
 
+/// `RTMP_IsTimedout` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle from `RTMP_Alloc` (or any block of
+/// `sizeof(RTMP)` bytes) that no other thread uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_IsTimedout(r: *mut RTMP) -> c_int {
     // SAFETY: non-NULL handle from the caller.
     guard_ptr("RTMP_IsTimedout", r, 0, || unsafe { (*r).m_sb.sb_timedout })
 }
 
+/// `RTMP_GetDuration` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle from `RTMP_Alloc` (or any block of
+/// `sizeof(RTMP)` bytes) that no other thread uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_GetDuration(r: *mut RTMP) -> c_double {
     // SAFETY: non-NULL handle from the caller.

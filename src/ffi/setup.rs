@@ -78,6 +78,12 @@ fn protocol_upper(i: usize) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------------
 // RTMP_ParseURL / RTMP_ParsePlaypath
 
+/// `RTMP_ParseURL` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a valid handle; the AVal and string arguments
+/// are NULL (refused) or readable for their lengths (NUL-terminated for C strings), the
+/// outputs writable; what the session keeps pointers into outlives the session.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_ParseURL(
     url: *const c_char,
@@ -128,6 +134,12 @@ pub unsafe extern "C" fn RTMP_ParseURL(
     })
 }
 
+/// `RTMP_ParsePlaypath` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a valid handle; the AVal and string arguments
+/// are NULL (refused) or readable for their lengths (NUL-terminated for C strings), the
+/// outputs writable; what the session keeps pointers into outlives the session.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_ParsePlaypath(input: *mut AVal, out: *mut AVal) {
     guard_ptrs("RTMP_ParsePlaypath", &[input as _, out as _], (), || {
@@ -325,6 +337,12 @@ unsafe fn set_opt(r: &mut RTMP, opt: &AVal, arg: &AVal, name: &[u8], value: &[u8
     true
 }
 
+/// `RTMP_SetOpt` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a valid handle; the AVal and string arguments
+/// are NULL (refused) or readable for their lengths (NUL-terminated for C strings), the
+/// outputs writable; what the session keeps pointers into outlives the session.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_SetOpt(r: *mut RTMP, opt: *const AVal, arg: *mut AVal) -> c_int {
     guard_ptrs("RTMP_SetOpt", &[r as _, opt as _, arg as _], 0, || {
@@ -367,6 +385,12 @@ fn apply_default_port(r: &mut RTMP) {
 // ---------------------------------------------------------------------------------------------
 // RTMP_SetupURL
 
+/// `RTMP_SetupURL` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a valid handle; the AVal and string arguments
+/// are NULL (refused) or readable for their lengths (NUL-terminated for C strings), the
+/// outputs writable; what the session keeps pointers into outlives the session.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_SetupURL(r: *mut RTMP, url_ptr: *mut c_char) -> c_int {
     let ptrs: [*const c_void; 2] = [r as _, url_ptr as _];
@@ -381,6 +405,7 @@ pub unsafe extern "C" fn RTMP_SetupURL(r: *mut RTMP, url_ptr: *mut c_char) -> c_
 unsafe fn setup_url(r: &mut RTMP, url: *mut c_char) -> c_int {
     // SAFETY: the string and its bytes up to the NUL are the caller's, writable.
     let total = unsafe { libc::strlen(url) };
+    // SAFETY: `total` bytes before the NUL, writable (the function contract).
     let buf = unsafe { std::slice::from_raw_parts_mut(url as *mut u8, total) };
     let base = buf.as_mut_ptr() as *mut c_char;
     // SAFETY: every offset used below is within `buf` (or its NUL).
@@ -510,6 +535,12 @@ fn set_if_given(slot: &mut AVal, a: Option<&AVal>) -> bool {
     }
 }
 
+/// `RTMP_SetupStream` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a valid handle; the AVal and string arguments
+/// are NULL (refused) or readable for their lengths (NUL-terminated for C strings), the
+/// outputs writable; what the session keeps pointers into outlives the session.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_SetupStream(
     r: *mut RTMP,

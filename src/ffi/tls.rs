@@ -42,6 +42,12 @@ pub extern "C" fn RTMP_TLS_Init() {
 /// A server context: the rustls configuration built from the PEM files.
 type ServerContext = Arc<rustls::ServerConfig>;
 
+/// `RTMP_TLS_AllocServerContext` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a valid handle; file names are NULL (refused) or
+/// NUL-terminated; a server context is NULL or one `RTMP_TLS_AllocServerContext` returned
+/// and not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_TLS_AllocServerContext(
     cert_file: *const c_char,
@@ -66,6 +72,12 @@ pub unsafe extern "C" fn RTMP_TLS_AllocServerContext(
     })
 }
 
+/// `RTMP_TLS_FreeServerContext` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a valid handle; file names are NULL (refused) or
+/// NUL-terminated; a server context is NULL or one `RTMP_TLS_AllocServerContext` returned
+/// and not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_TLS_FreeServerContext(server_ctx: *mut c_void) {
     if server_ctx.is_null() {
@@ -77,6 +89,12 @@ pub unsafe extern "C" fn RTMP_TLS_FreeServerContext(server_ctx: *mut c_void) {
     })
 }
 
+/// `RTMP_TLS_Accept` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a valid handle; file names are NULL (refused) or
+/// NUL-terminated; a server context is NULL or one `RTMP_TLS_AllocServerContext` returned
+/// and not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_TLS_Accept(r: *mut RTMP, server_ctx: *mut c_void) -> c_int {
     const F: &str = "RTMP_TLS_Accept";
