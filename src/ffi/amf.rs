@@ -11,7 +11,7 @@ use std::marker::PhantomData;
 use std::os::raw::{c_char, c_double, c_int, c_short, c_uint, c_ushort, c_void};
 use std::ptr;
 
-use super::boundary::{guard, guard_ptr};
+use super::boundary::{guard, guard_ptr, guard_ptrs};
 use crate::abi::conv::{self, aval_readable};
 use crate::abi::types::{AMF3ClassDef, AMFDataType, AMFObject, AMFObjectProperty, AMFValue, AVal};
 use crate::log;
@@ -824,11 +824,8 @@ pub unsafe extern "C" fn AMF_DecodeBoolean(data: *const c_char) -> c_int {
 /// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_DecodeString(data: *const c_char, str: *mut AVal) {
-    if data.is_null() {
-        return guard_ptr("AMF_DecodeString", data, (), || ());
-    }
-    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
-    guard_ptr("AMF_DecodeString", str, (), || unsafe {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked ones are not NULL.
+    guard_ptrs("AMF_DecodeString", &[data as _, str as _], (), || unsafe {
         let len = c_int::from(u16::from_be_bytes(fixed(data)));
         *str = AVal {
             av_val: if len > 0 {
@@ -850,21 +847,23 @@ pub unsafe extern "C" fn AMF_DecodeString(data: *const c_char, str: *mut AVal) {
 /// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_DecodeLongString(data: *const c_char, str: *mut AVal) {
-    if data.is_null() {
-        return guard_ptr("AMF_DecodeLongString", data, (), || ());
-    }
-    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
-    guard_ptr("AMF_DecodeLongString", str, (), || unsafe {
-        let len = u32::from_be_bytes(fixed(data)) as c_int;
-        *str = AVal {
-            av_val: if len > 0 {
-                data.add(4) as *mut c_char
-            } else {
-                ptr::null_mut()
-            },
-            av_len: len,
-        };
-    })
+    // SAFETY: pointers valid per this export's `# Safety`; the checked ones are not NULL.
+    guard_ptrs(
+        "AMF_DecodeLongString",
+        &[data as _, str as _],
+        (),
+        || unsafe {
+            let len = u32::from_be_bytes(fixed(data)) as c_int;
+            *str = AVal {
+                av_val: if len > 0 {
+                    data.add(4) as *mut c_char
+                } else {
+                    ptr::null_mut()
+                },
+                av_len: len,
+            };
+        },
+    )
 }
 
 /// Byte `i` of an unbounded AMF3 input (the caller guarantees the bytes exist).
@@ -886,11 +885,8 @@ unsafe fn byte_at(data: *const c_char, i: usize) -> Option<u8> {
 /// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF3ReadInteger(data: *const c_char, valp: *mut i32) -> c_int {
-    if valp.is_null() {
-        return guard_ptr("AMF3ReadInteger", valp, 0, || 0);
-    }
-    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
-    guard_ptr("AMF3ReadInteger", data, 0, || unsafe {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked ones are not NULL.
+    guard_ptrs("AMF3ReadInteger", &[valp as _, data as _], 0, || unsafe {
         let (v, n) = decode::read_u29(|i| byte_at(data, i)).unwrap_or((0, 0));
         *valp = v;
         n as c_int
@@ -906,11 +902,8 @@ pub unsafe extern "C" fn AMF3ReadInteger(data: *const c_char, valp: *mut i32) ->
 /// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF3ReadString(data: *const c_char, str: *mut AVal) -> c_int {
-    if str.is_null() {
-        return guard_ptr("AMF3ReadString", str, 0, || 0);
-    }
-    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
-    guard_ptr("AMF3ReadString", data, 0, || unsafe {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked ones are not NULL.
+    guard_ptrs("AMF3ReadString", &[str as _, data as _], 0, || unsafe {
         let Some((head, l, ret)) = decode::read_string_header(|i| byte_at(data, i)) else {
             return 0;
         };
@@ -1261,11 +1254,8 @@ pub unsafe extern "C" fn AMFProp_Reset(prop: *mut AMFObjectProperty) {
 /// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF_AddProp(obj: *mut AMFObject, prop: *const AMFObjectProperty) {
-    if prop.is_null() {
-        return guard_ptr("AMF_AddProp", prop, (), || ());
-    }
-    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
-    guard_ptr("AMF_AddProp", obj, (), || unsafe {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked ones are not NULL.
+    guard_ptrs("AMF_AddProp", &[prop as _, obj as _], (), || unsafe {
         add_prop(obj, prop);
     })
 }
@@ -1352,11 +1342,8 @@ pub unsafe extern "C" fn AMFProp_GetType(prop: *mut AMFObjectProperty) -> AMFDat
 /// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMFProp_GetName(prop: *mut AMFObjectProperty, name: *mut AVal) {
-    if prop.is_null() {
-        return guard_ptr("AMFProp_GetName", prop, (), || ());
-    }
-    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
-    guard_ptr("AMFProp_GetName", name, (), || unsafe {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked ones are not NULL.
+    guard_ptrs("AMFProp_GetName", &[prop as _, name as _], (), || unsafe {
         *name = (*prop).p_name
     })
 }
@@ -1370,11 +1357,8 @@ pub unsafe extern "C" fn AMFProp_GetName(prop: *mut AMFObjectProperty, name: *mu
 /// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMFProp_SetName(prop: *mut AMFObjectProperty, name: *mut AVal) {
-    if name.is_null() {
-        return guard_ptr("AMFProp_SetName", name, (), || ());
-    }
-    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
-    guard_ptr("AMFProp_SetName", prop, (), || unsafe {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked ones are not NULL.
+    guard_ptrs("AMFProp_SetName", &[name as _, prop as _], (), || unsafe {
         (*prop).p_name = *name
     })
 }
@@ -1418,11 +1402,8 @@ pub unsafe extern "C" fn AMFProp_GetBoolean(prop: *mut AMFObjectProperty) -> c_i
 /// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMFProp_GetString(prop: *mut AMFObjectProperty, str: *mut AVal) {
-    if prop.is_null() {
-        return guard_ptr("AMFProp_GetString", prop, (), || ());
-    }
-    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
-    guard_ptr("AMFProp_GetString", str, (), || unsafe {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked ones are not NULL.
+    guard_ptrs("AMFProp_GetString", &[prop as _, str as _], (), || unsafe {
         *str = if (*prop).p_type == c_int::from(marker::STRING) {
             (*prop).p_vu.p_aval
         } else {
@@ -1440,11 +1421,8 @@ pub unsafe extern "C" fn AMFProp_GetString(prop: *mut AMFObjectProperty, str: *m
 /// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMFProp_GetObject(prop: *mut AMFObjectProperty, obj: *mut AMFObject) {
-    if prop.is_null() {
-        return guard_ptr("AMFProp_GetObject", prop, (), || ());
-    }
-    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
-    guard_ptr("AMFProp_GetObject", obj, (), || unsafe {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked ones are not NULL.
+    guard_ptrs("AMFProp_GetObject", &[prop as _, obj as _], (), || unsafe {
         *obj = if (*prop).p_type == c_int::from(marker::OBJECT) {
             (*prop).p_vu.p_object
         } else {
@@ -1479,11 +1457,8 @@ pub unsafe extern "C" fn AMFProp_IsValid(prop: *mut AMFObjectProperty) -> c_int 
 /// `[pBuffer, pBufEnd)` / `(pBuffer, nSize)` readable or writable over its whole range.
 #[no_mangle]
 pub unsafe extern "C" fn AMF3CD_AddProp(cd: *mut AMF3ClassDef, prop: *mut AVal) {
-    if prop.is_null() {
-        return guard_ptr("AMF3CD_AddProp", prop, (), || ());
-    }
-    // SAFETY: pointers valid per this export's `# Safety`; the checked one is not NULL.
-    guard_ptr("AMF3CD_AddProp", cd, (), || unsafe {
+    // SAFETY: pointers valid per this export's `# Safety`; the checked ones are not NULL.
+    guard_ptrs("AMF3CD_AddProp", &[prop as _, cd as _], (), || unsafe {
         let n = (*cd).cd_num;
         if n < 0 {
             crate::rtmp_log!(log::ERROR, "AMF3CD_AddProp: negative member count {n}");
