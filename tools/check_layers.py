@@ -25,6 +25,7 @@ breaks it, and checks the rule (and only that rule) reports each broken one.
 """
 import os
 import re
+import signal
 import sys
 import tempfile
 
@@ -356,7 +357,7 @@ def broken_links(root):
     texts = [(f, True) for f in walk(root, exts=(".md",))]
     for sub in ("src", "core", "c-tests", "tools"):
         texts += [(f, False) for f in walk(root, sub, exts=(".rs", ".c", ".h", ".sh", ".py", ".toml"))
-                  if os.path.abspath(f) != os.path.abspath(__file__)]
+                  if os.path.relpath(f, root) != os.path.join("tools", "check_layers.py")]  # its self-test
     for f, is_md in texts:
         rel = os.path.relpath(f, root)
         for no, line in enumerate(open(f, encoding="utf-8", errors="replace").read().split("\n"), 1):
@@ -479,4 +480,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet when piped into head
     sys.exit(main(sys.argv[1:]))
