@@ -8,5 +8,6 @@ use crate::driver::read::read;
 
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_Read(r: *mut RTMP, buf: *mut c_char, size: c_int) -> c_int {
+    // SAFETY: non-NULL handle; `buf` writable for `size` bytes, per the C contract.
     guard_ptr("RTMP_Read", r, -1, || unsafe { read(r, buf, size) })
 }

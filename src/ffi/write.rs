@@ -9,6 +9,8 @@ use crate::log;
 
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_Write(r: *mut RTMP, buf: *const c_char, size: c_int) -> c_int {
+    // SAFETY: non-NULL handle; `buf` (checked below) readable for `size` bytes, per the C
+    // contract.
     guard_ptr("RTMP_Write", r, -1, || unsafe {
         if size <= 0 {
             if size < 0 {
@@ -36,10 +38,13 @@ mod tests {
 
     impl Handle {
         fn new() -> Handle {
+            // SAFETY: test handle from RTMP_Alloc/RTMP_Init; buffers alive for the call.
             let r = unsafe { super::super::rtmp::RTMP_Alloc() };
+            // SAFETY: test handle from RTMP_Alloc/RTMP_Init; buffers alive for the call.
             unsafe { super::super::rtmp::RTMP_Init(r) };
             let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
             b.set_nonblocking(true).unwrap();
+            // SAFETY: test handle from RTMP_Alloc/RTMP_Init; buffers alive for the call.
             unsafe {
                 (*r).m_sb.sb_socket = std::os::unix::io::IntoRawFd::into_raw_fd(a);
                 (*r).m_stream_id = 1;
@@ -62,6 +67,7 @@ mod tests {
 
     impl Drop for Handle {
         fn drop(&mut self) {
+            // SAFETY: test handle from RTMP_Alloc/RTMP_Init; buffers alive for the call.
             unsafe {
                 super::super::client::RTMP_Close(self.0);
                 super::super::rtmp::RTMP_Free(self.0);
@@ -84,6 +90,7 @@ mod tests {
         let mut h = Handle::new();
         let mut out = Vec::new();
         for p in pieces {
+            // SAFETY: test handle from RTMP_Alloc/RTMP_Init; buffers alive for the call.
             let n = unsafe { RTMP_Write(h.0, p.as_ptr() as *const c_char, p.len() as c_int) };
             assert_eq!(n, p.len() as c_int);
             out.extend(h.drain());
@@ -116,9 +123,12 @@ mod tests {
     fn close_resets_a_partial_message() {
         let f = clip();
         let h = Handle::new();
+        // SAFETY: test handle from RTMP_Alloc/RTMP_Init; buffers alive for the call.
         let n = unsafe { RTMP_Write(h.0, f.as_ptr() as *const c_char, 20) };
         assert_eq!(n, 20);
+        // SAFETY: test handle from RTMP_Alloc/RTMP_Init; buffers alive for the call.
         unsafe { super::super::client::RTMP_Close(h.0) };
+        // SAFETY: test handle from RTMP_Alloc/RTMP_Init; buffers alive for the call.
         unsafe {
             assert!((*h.0).m_write.m_body.is_null());
             assert_eq!((*h.0).m_write.m_nBytesRead, 0);
@@ -128,21 +138,27 @@ mod tests {
 
     #[test]
     fn send_failure_and_bad_arguments() {
+        // SAFETY: test handle from RTMP_Alloc/RTMP_Init; buffers alive for the call.
         let r = unsafe { super::super::rtmp::RTMP_Alloc() };
+        // SAFETY: test handle from RTMP_Alloc/RTMP_Init; buffers alive for the call.
         unsafe { super::super::rtmp::RTMP_Init(r) };
         let f = clip();
         // not connected: the first complete tag cannot be sent
+        // SAFETY: test handle from RTMP_Alloc/RTMP_Init; buffers alive for the call.
         let n = unsafe { RTMP_Write(r, f.as_ptr() as *const c_char, f.len() as c_int) };
         assert_eq!(n, -1);
+        // SAFETY: test handle from RTMP_Alloc/RTMP_Init; buffers alive for the call.
         assert_eq!(unsafe { RTMP_Write(r, f.as_ptr() as *const c_char, 0) }, 0);
+        // SAFETY: test handle from RTMP_Alloc/RTMP_Init; buffers alive for the call.
         assert_eq!(unsafe { RTMP_Write(r, std::ptr::null(), 5) }, -1);
-        assert_eq!(
-            unsafe { RTMP_Write(std::ptr::null_mut(), f.as_ptr() as *const c_char, 5) },
-            -1
-        );
+        // SAFETY: a NULL handle is refused before use; the buffer is alive.
+        let n = unsafe { RTMP_Write(std::ptr::null_mut(), f.as_ptr() as *const c_char, 5) };
+        assert_eq!(n, -1);
         // an incomplete tag is only buffered
+        // SAFETY: test handle from RTMP_Alloc/RTMP_Init; buffers alive for the call.
         let n = unsafe { RTMP_Write(r, f.as_ptr() as *const c_char, 30) };
         assert_eq!(n, 30);
+        // SAFETY: test handle from RTMP_Alloc/RTMP_Init; buffers alive for the call.
         unsafe {
             super::super::client::RTMP_Close(r);
             assert!((*r).m_write.m_body.is_null());
