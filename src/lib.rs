@@ -7,6 +7,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod abi;
+pub mod driver;
 pub mod ffi;
 pub mod io;
 pub mod log;

@@ -38,12 +38,63 @@ pub fn enabled(level: Level) -> bool {
     REPORTER.get().is_some_and(|r| r.enabled(level))
 }
 
-/// Reports one message (checked against the level again).
+/// Reports one message (checked against the level again). While a [`Capture`] is active on
+/// this thread the message is kept in it instead.
 pub fn report(level: Level, text: &[u8]) {
     if let Some(r) = REPORTER.get() {
         if r.enabled(level) {
-            r.report(level, text);
+            let kept = CAPTURED.with(|c| match c.borrow_mut().as_mut() {
+                Some(v) => {
+                    v.push((level, text.to_vec()));
+                    true
+                }
+                None => false,
+            });
+            if !kept {
+                r.report(level, text);
+            }
         }
+    }
+}
+
+/// A message kept by a [`Capture`].
+pub type Captured = (Level, Vec<u8>);
+
+thread_local! {
+    static CAPTURED: std::cell::RefCell<Option<Vec<Captured>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// While alive, this thread's diagnostics are kept (in order) instead of reported, so a caller
+/// that returns effects as values can put them in sequence with its other effects. Ends (and
+/// drops what was not taken) when dropped; captures do not nest (a new one ends the previous).
+pub struct Capture(());
+
+impl Capture {
+    pub fn start() -> Capture {
+        CAPTURED.with(|c| *c.borrow_mut() = Some(Vec::new()));
+        Capture(())
+    }
+
+    /// The messages kept since the start or the last `take`.
+    pub fn take(&self) -> Vec<Captured> {
+        CAPTURED.with(|c| {
+            c.borrow_mut()
+                .as_mut()
+                .map(std::mem::take)
+                .unwrap_or_default()
+        })
+    }
+
+    /// Whether a message was kept since the last `take`.
+    pub fn any(&self) -> bool {
+        CAPTURED.with(|c| c.borrow().as_ref().is_some_and(|v| !v.is_empty()))
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        CAPTURED.with(|c| *c.borrow_mut() = None);
     }
 }
 

@@ -71,31 +71,93 @@ pub fn rewrite_aggregate(
         0
     };
     let delta = packet_ts.wrapping_sub(first_ts).wrapping_add(resume_ts);
-    let mut pos = 0usize;
     let mut result = Aggregate {
         last_timestamp: packet_ts.wrapping_add(resume_ts),
         appended_tag_size: false,
     };
-    while pos + TAG_HEADER_LEN <= body.len() {
-        let header: [u8; TAG_HEADER_LEN] = body[pos..pos + TAG_HEADER_LEN].try_into().unwrap();
-        let (tag_type, size, ts) = parse_tag_header(&header);
-        let data_end = pos + TAG_HEADER_LEN + size as usize;
-        if data_end > body.len() {
-            return Err(AggregateError::WrongDataSize(size));
-        }
-        let ts = ts.wrapping_add(delta);
-        out.extend_from_slice(&tag_header(tag_type, size, ts));
-        out.extend_from_slice(&body[pos + TAG_HEADER_LEN..data_end]);
-        out.extend_from_slice(&(size + TAG_HEADER_LEN as u32).to_be_bytes());
+    for tag in aggregate_tags(body) {
+        let Some(data) = tag.data(body) else {
+            return Err(AggregateError::WrongDataSize(tag.size));
+        };
+        let ts = tag.timestamp.wrapping_add(delta);
+        out.extend_from_slice(&tag_header(tag.tag_type, tag.size, ts));
+        out.extend_from_slice(data);
+        out.extend_from_slice(&(tag.size + TAG_HEADER_LEN as u32).to_be_bytes());
         result.last_timestamp = ts;
-        if data_end + PREV_SIZE_LEN > body.len() {
+        if !tag.has_prev_size(body) {
+            // The walk ends here: the next header would start past the body.
             result.appended_tag_size = true;
-            pos = body.len();
-        } else {
-            pos = data_end + PREV_SIZE_LEN;
         }
     }
     Ok(result)
+}
+
+/// One sub-tag of an aggregate message (type 0x16): an FLV tag header at `pos`, its data, and
+/// (normally) a PreviousTagSize field after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AggregateTag {
+    /// Offset of the tag header in the message body.
+    pub pos: usize,
+    pub tag_type: u8,
+    /// The data size the header claims (may run past the body).
+    pub size: u32,
+    /// The header's timestamp (24 bits plus the extension byte).
+    pub timestamp: u32,
+}
+
+impl AggregateTag {
+    /// Offset just past the tag's data.
+    pub fn data_end(&self) -> usize {
+        self.pos + TAG_HEADER_LEN + self.size as usize
+    }
+
+    /// Offset just past the PreviousTagSize field, where the next tag starts.
+    pub fn end(&self) -> usize {
+        self.data_end() + PREV_SIZE_LEN
+    }
+
+    /// The tag's data, or `None` when the header claims more than `body` holds.
+    pub fn data<'a>(&self, body: &'a [u8]) -> Option<&'a [u8]> {
+        body.get(self.pos + TAG_HEADER_LEN..self.data_end())
+    }
+
+    /// Whether the PreviousTagSize field after the data is inside `body`.
+    pub fn has_prev_size(&self, body: &[u8]) -> bool {
+        self.end() <= body.len()
+    }
+}
+
+/// The walk over an aggregate message's sub-tags: every position where a whole tag header fits,
+/// stepping by header + claimed size + PreviousTagSize. Consumers check the claimed size
+/// themselves ([`AggregateTag::data`]): each has its own reaction to a short message.
+pub fn aggregate_tags(body: &[u8]) -> AggregateTags<'_> {
+    AggregateTags { body, pos: 0 }
+}
+
+/// Iterator returned by [`aggregate_tags`].
+#[derive(Debug, Clone)]
+pub struct AggregateTags<'a> {
+    body: &'a [u8],
+    pos: usize,
+}
+
+impl Iterator for AggregateTags<'_> {
+    type Item = AggregateTag;
+
+    fn next(&mut self) -> Option<AggregateTag> {
+        let h = self
+            .body
+            .get(self.pos..self.pos.checked_add(TAG_HEADER_LEN)?)?;
+        let (tag_type, size, timestamp) = parse_tag_header(h.try_into().ok()?);
+        let tag = AggregateTag {
+            pos: self.pos,
+            tag_type,
+            size,
+            timestamp,
+        };
+        self.pos = tag.end();
+        Some(tag)
+    }
 }
 
 /// What the incremental parser reports while consuming an FLV byte stream.

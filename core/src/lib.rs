@@ -11,5 +11,7 @@ pub mod commands;
 pub mod diag;
 pub mod flv;
 pub mod handshake;
+pub mod resume;
+pub mod session;
 pub mod swf;
 pub mod url;

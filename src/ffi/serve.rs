@@ -1,67 +1,13 @@
-//! `RTMP_Serve`: the server side of the handshake, on a socket the caller accepted and stored
-//! in `m_sb.sb_socket` (rtmpsrv, rtmpsuck, python-librtmp's server).
+//! `RTMP_Serve`: the export; the server handshake is `driver::serve`.
 
 use std::os::raw::c_int;
 
 use super::boundary::guard_ptr;
-use super::client::{read_exact, write_all};
 use crate::abi::types::RTMP;
-use crate::log;
-use crate::rtmp_log;
-use rtmp_core::handshake::{self as hs, HandshakeError, Server, Warning};
+use crate::driver::serve::serve;
 
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_Serve(r: *mut RTMP) -> c_int {
     // SAFETY: non-NULL handle with a connected socket, per the C contract.
     guard_ptr("RTMP_Serve", r, 0, || c_int::from(unsafe { serve(r) }))
-}
-
-unsafe fn serve(r: *mut RTMP) -> bool {
-    const F: &str = "HandShake";
-    // SAFETY: caller passes a valid handle; reads and writes go through its socket.
-    unsafe {
-        let mut c0c1 = Box::new([0u8; 1 + hs::SIG_SIZE]);
-        if !read_exact(r, &mut c0c1[..]) {
-            return false;
-        }
-        let c0 = c0c1[0];
-        rtmp_log!(log::DEBUG, "{F}: Type Request  : {c0:02X}");
-        let c1: &[u8; hs::SIG_SIZE] = c0c1[1..].try_into().expect("fixed size");
-        let uptime = super::rtmp::RTMP_GetTime();
-        let (server, reply) = match Server::on_c0c1(c0, c1, uptime, || libc::rand() as u32) {
-            Ok(x) => x,
-            Err(HandshakeError::UnknownVersion(v)) => {
-                rtmp_log!(log::ERROR, "{F}: Unknown version {v:02x}");
-                return false;
-            }
-            Err(e) => {
-                rtmp_log!(log::ERROR, "{F}: {e}");
-                return false;
-            }
-        };
-        let mut s0s1 = Vec::with_capacity(1 + 2 * hs::SIG_SIZE);
-        s0s1.push(reply.s0);
-        s0s1.extend_from_slice(&reply.s1[..]);
-        s0s1.extend_from_slice(&reply.s2[..]);
-        if !write_all(r, &s0s1) {
-            return false;
-        }
-        let mut c2 = Box::new([0u8; hs::SIG_SIZE]);
-        if !read_exact(r, &mut c2[..]) {
-            return false;
-        }
-        match server.on_c2(&c2) {
-            Ok(w) => {
-                if w.contains(&Warning::SignatureMismatch) {
-                    rtmp_log!(log::WARNING, "{F}: client signature does not match!");
-                }
-                rtmp_log!(log::DEBUG, "{F}: Handshaking finished....");
-                true
-            }
-            Err(e) => {
-                rtmp_log!(log::WARNING, "{F}: {e}");
-                false
-            }
-        }
-    }
 }
