@@ -7,6 +7,8 @@
 #[deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 pub mod conv;
 pub mod globals;
+#[deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+pub mod packet;
 pub mod types;
 
 #[rustfmt::skip]

@@ -1,15 +1,8 @@
 //! `RTMP_FindFirstMatchingProperty` / `RTMP_FindPrefixProperty`: depth-first searches of a C
 //! `AMFObject` by property name.
 
-use super::session::av;
+use crate::abi::conv::{aval_bytes as av, aval_eq};
 use crate::abi::types::*;
-
-/// # Safety
-/// Both `AVal`s must be readable (see [`av`]).
-unsafe fn aval_eq(a: &AVal, b: &AVal) -> bool {
-    // SAFETY: caller contract on both AVals.
-    unsafe { a.av_len == b.av_len && av(a) == av(b) }
-}
 
 /// Depth-first search of a C object; `prefix` selects librtmp's prefix variant.
 ///

@@ -6,9 +6,11 @@
 
 use std::os::raw::{c_char, c_int, c_void};
 
-use super::session::{body_of, next_media_packet, send_seek};
+use super::session::{next_media_packet, send_seek};
+use crate::abi::conv::bytes_n;
+use crate::abi::packet::body_of;
+use crate::abi::packet::free_body;
 use crate::abi::types::*;
-use crate::ffi::packet::free_body;
 use crate::log;
 use rtmp_core::flv;
 use rtmp_core::resume::{self, Resume, Verdict, READ_ABSOLUTE, READ_RESUME};
@@ -62,9 +64,10 @@ unsafe fn resume_checks(r: *mut RTMP, ty: u8, ts: u32, body: &[u8]) -> Result<us
             resume_ts: rd.nResumeTS,
             ignored_frames: rd.nIgnoredFrameCounter,
             ignored_flv_frames: rd.nIgnoredFlvFrameCounter,
-            meta_header: (rd.nMetaHeaderSize > 0).then(|| raw(rd.metaHeader, rd.nMetaHeaderSize)),
+            meta_header: (rd.nMetaHeaderSize > 0)
+                .then(|| bytes_n(rd.metaHeader as *const u8, rd.nMetaHeaderSize as usize)),
             initial_frame: (rd.nInitialFrameSize > 0)
-                .then(|| raw(rd.initialFrame, rd.nInitialFrameSize)),
+                .then(|| bytes_n(rd.initialFrame as *const u8, rd.nInitialFrameSize as usize)),
             initial_frame_type: rd.initialFrameType,
         };
         let verdict = resume::check(&mut st, ty, ts, body);
@@ -83,17 +86,6 @@ unsafe fn resume_checks(r: *mut RTMP, ty: u8, ts: u32, body: &[u8]) -> Result<us
                 }
             }
         }
-    }
-}
-
-/// # Safety
-/// `p` must be readable for `n` bytes when non-NULL.
-unsafe fn raw<'a>(p: *const c_char, n: u32) -> &'a [u8] {
-    if p.is_null() || n == 0 {
-        &[]
-    } else {
-        // SAFETY: caller contract.
-        unsafe { std::slice::from_raw_parts(p as *const u8, n as usize) }
     }
 }
 

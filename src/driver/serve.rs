@@ -1,7 +1,7 @@
 //! `RTMP_Serve` logic: the server side of the handshake, on a socket the caller accepted and stored
 //! in `m_sb.sb_socket` (rtmpsrv, rtmpsuck, python-librtmp's server).
 
-use super::session::{read_exact, uptime_ms, write_all};
+use super::session::{read_exact, write_all};
 use crate::abi::types::RTMP;
 use crate::log;
 use crate::rtmp_log;
@@ -22,7 +22,7 @@ pub unsafe fn serve(r: *mut RTMP) -> bool {
         let c0 = c0c1[0];
         rtmp_log!(log::DEBUG, "{F}: Type Request  : {c0:02X}");
         let c1: &[u8; hs::SIG_SIZE] = c0c1[1..].try_into().expect("fixed size");
-        let uptime = uptime_ms();
+        let uptime = crate::io::get_time();
         let (server, reply) = match Server::on_c0c1(c0, c1, uptime, || libc::rand() as u32) {
             Ok(x) => x,
             Err(HandshakeError::UnknownVersion(v)) => {

@@ -10,10 +10,13 @@ use std::net::SocketAddr;
 use std::os::raw::{c_char, c_int, c_void};
 use std::ptr::addr_of_mut;
 
+use crate::abi::conv::aval_bytes as av;
+use crate::abi::conv::malloc_bytes;
+use crate::abi::packet::body_of;
+use crate::abi::packet::free_body;
 use crate::abi::types::*;
+use crate::driver::amf::prop_encode;
 use crate::ffi::chunk;
-use crate::ffi::packet::free_body;
-use crate::ffi::setup::malloc_bytes;
 use crate::io;
 use crate::io::net;
 use crate::log;
@@ -29,7 +32,7 @@ use rtmp_core::session::{
 // ---------------------------------------------------------------------------------------------
 // ADAPTER (transitional, replaced at merge): the chunk-layer exports this module still needs.
 // At merge these become `crate::driver::chunk::{send_ctrl, drop_request, send_server_bw,
-// read_packet}` and `prop_encode` the internal AMF encoder (`crate::ffi::amf::prop_encode`).
+// read_packet}`.
 
 /// `RTMP_SendCtrl` without the session close.
 ///
@@ -67,69 +70,11 @@ unsafe fn read_packet_raw(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
     unsafe { chunk::RTMP_ReadPacket(r, p) != 0 }
 }
 
-/// `AMFProp_Encode`: one C property into `[at, end)`; the end of what was written, or NULL.
-///
-/// # Safety
-/// `prop` must be a valid property; `[at, end)` writable.
-unsafe fn prop_encode(
-    prop: *mut AMFObjectProperty,
-    at: *mut c_char,
-    end: *mut c_char,
-) -> *mut c_char {
-    // SAFETY: caller contract.
-    unsafe { crate::ffi::amf::AMFProp_Encode(prop, at, end) }
-}
 // END ADAPTER
 // ---------------------------------------------------------------------------------------------
 
-/// librtmp's `RTMP_GetTime`: milliseconds of process-independent uptime (`times()` ticks).
-pub(crate) fn uptime_ms() -> u32 {
-    // SAFETY: times() only writes the struct we pass; sysconf has no preconditions.
-    let (ticks, per_sec) = unsafe {
-        let mut t: libc::tms = std::mem::zeroed();
-        (
-            libc::times(&mut t) as i64,
-            libc::sysconf(libc::_SC_CLK_TCK) as i64,
-        )
-    };
-    if per_sec <= 0 {
-        return 0;
-    }
-    (ticks.wrapping_mul(1000) / per_sec) as u32
-}
-
-/// The bytes of an `AVal` (empty for NULL or a non-positive length).
-///
-/// # Safety
-/// A non-NULL `av_val` must be readable for `av_len` bytes while the slice is used.
-pub(crate) unsafe fn av<'a>(a: &AVal) -> &'a [u8] {
-    if a.av_val.is_null() || a.av_len <= 0 {
-        &[]
-    } else {
-        // SAFETY: caller contract.
-        unsafe { std::slice::from_raw_parts(a.av_val as *const u8, a.av_len as usize) }
-    }
-}
-
-/// A packet body as a slice (empty for NULL).
-///
-/// # Safety
-/// `p.m_body` must be readable for `m_nBodySize` bytes while the slice is used.
-pub(crate) unsafe fn body_of<'a>(p: &RTMPPacket) -> &'a [u8] {
-    if p.m_body.is_null() || p.m_nBodySize == 0 {
-        &[]
-    } else {
-        // SAFETY: caller contract.
-        unsafe { std::slice::from_raw_parts(p.m_body as *const u8, p.m_nBodySize as usize) }
-    }
-}
-
 fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(cmd::c_str(b))
-}
-
-fn be32(b: &[u8]) -> u32 {
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -574,7 +519,7 @@ unsafe fn handshake(r: *mut RTMP) -> bool {
     // SAFETY: caller passes a valid handle.
     unsafe {
         let fp9 = (*r).Link.protocol & RTMP_FEATURE_ENC != 0 || (*r).Link.SWFSize != 0;
-        let uptime = uptime_ms();
+        let uptime = crate::io::get_time();
         let rand_word = || libc::rand() as u32;
         let mut client = hs::Client::new(fp9, uptime, rand_word);
         let mut c0c1 = vec![client.c0()];
@@ -591,7 +536,11 @@ unsafe fn handshake(r: *mut RTMP) -> bool {
         if !read_exact(r, &mut s1[..]) {
             return false;
         }
-        crate::rtmp_log!(log::DEBUG, "{F}: Server Uptime : {}", be32(&s1[..4]) as i32);
+        crate::rtmp_log!(
+            log::DEBUG,
+            "{F}: Server Uptime : {}",
+            rtmp_core::bytes::be32(&s1[..4]) as i32
+        );
         crate::rtmp_log!(
             log::DEBUG,
             "{F}: FMS Version   : {}.{}.{}.{}",

@@ -14,9 +14,9 @@
 use std::os::raw::{c_char, c_int};
 use std::ptr::addr_of_mut;
 
+use crate::abi::packet::{alloc_body, free_body};
 use crate::abi::types::*;
 use crate::ffi::chunk;
-use crate::ffi::packet::{alloc_body, free_body};
 use crate::log;
 use rtmp_core::chunk as cc;
 use rtmp_core::flv::{self, Event, State, TagReader};

@@ -95,7 +95,7 @@ pub unsafe fn reset_transport(r: *mut RTMP) {
             for i in 0..usize::try_from(n_in).unwrap_or(0) {
                 let p = *vin.add(i);
                 if !p.is_null() {
-                    super::packet::free_body(p);
+                    crate::abi::packet::free_body(p);
                     libc::free(p as *mut c_void);
                 }
             }
@@ -662,7 +662,7 @@ unsafe fn read_packet(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
                 (*stored).m_nBytesRead,
                 (*stored).m_nBodySize
             );
-            super::packet::free_body(stored);
+            crate::abi::packet::free_body(stored);
             (*stored).m_nBytesRead = 0;
             (*stored).m_hasAbsTimestamp &= !EXT_PENDING;
             return false;
@@ -791,7 +791,7 @@ unsafe fn read_packet(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
         if in_chunk <= 0 {
             crate::rtmp_log!(log::ERROR, "{F}, invalid chunk size {in_chunk}");
             if fresh_body {
-                super::packet::free_body(p);
+                crate::abi::packet::free_body(p);
             }
             return fail(p);
         }
@@ -816,7 +816,7 @@ unsafe fn read_packet(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
                 "{F}, failed to read RTMP packet body. len: {size}"
             );
             if fresh_body {
-                super::packet::free_body(p);
+                crate::abi::packet::free_body(p);
             }
             return fail(p);
         }
@@ -833,7 +833,7 @@ unsafe fn read_packet(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
             if s.is_null() {
                 crate::rtmp_log!(log::ERROR, "{F}, failed to allocate channel state");
                 if fresh_body {
-                    super::packet::free_body(p);
+                    crate::abi::packet::free_body(p);
                 }
                 return fail(p);
             }
@@ -1289,7 +1289,7 @@ pub unsafe fn handle_abort(r: *mut RTMP, body: &[u8]) -> bool {
                 (*s).m_nBytesRead,
                 (*s).m_nBodySize
             );
-            super::packet::free_body(s);
+            crate::abi::packet::free_body(s);
             (*s).m_nBytesRead = 0;
             (*s).m_hasAbsTimestamp &= !EXT_PENDING;
         }
@@ -1553,7 +1553,7 @@ mod tests {
                 if p.m_nBytesRead == p.m_nBodySize {
                     let b = slice(p.m_body, p.m_nBodySize as usize).to_vec();
                     out.push((p.m_nChannel, p.m_packetType, p.m_nTimeStamp, b));
-                    super::super::packet::free_body(&mut p);
+                    crate::abi::packet::free_body(&mut p);
                 }
             }
         }
@@ -1697,7 +1697,7 @@ mod tests {
             };
             let counters = [(*r).m_nBytesIn, (*r).m_nBytesInSent, (*r).m_sb.sb_size];
             if complete {
-                super::super::packet::free_body(p);
+                crate::abi::packet::free_body(p);
             }
             (ok, fields, body, report, counters)
         }

@@ -1,47 +1,12 @@
 //! RTMPPacket_* exports. Bodies are libc allocations with `RTMP_MAX_HEADER_SIZE` spare bytes in
 //! front of `m_body`, so C code may `free(m_body - 18)` and headers can be built in place.
 
-use std::os::raw::{c_int, c_void};
+use std::os::raw::c_int;
 
 use super::boundary::{guard, guard_ptr};
-use crate::abi::types::{RTMPPacket, RTMP_MAX_HEADER_SIZE};
+use crate::abi::packet::{alloc_body, free_body};
+use crate::abi::types::RTMPPacket;
 use crate::log;
-
-/// Allocates a zeroed body of `size` bytes (plus the header room) for `p`.
-///
-/// # Safety
-/// `p` must be NULL or point to a writable `RTMPPacket`.
-pub unsafe fn alloc_body(p: *mut RTMPPacket, size: u32) -> bool {
-    let Some(total) = (size as usize).checked_add(RTMP_MAX_HEADER_SIZE) else {
-        return false;
-    };
-    // SAFETY: plain libc allocation; released by `free_body` or by C code with free().
-    let block = unsafe { libc::calloc(1, total) } as *mut std::os::raw::c_char;
-    if block.is_null() {
-        return false;
-    }
-    // SAFETY: the caller guarantees `p` is valid; the body starts inside the new block.
-    unsafe {
-        (*p).m_body = block.add(RTMP_MAX_HEADER_SIZE);
-        (*p).m_nBytesRead = 0;
-    }
-    true
-}
-
-/// Frees the body of `p` (if any) and clears `m_body`.
-///
-/// # Safety
-/// `p` must point to a valid `RTMPPacket` whose `m_body` is NULL or came from `alloc_body`.
-pub unsafe fn free_body(p: *mut RTMPPacket) {
-    // SAFETY: see the function contract.
-    unsafe {
-        let body = (*p).m_body;
-        if !body.is_null() {
-            libc::free(body.sub(RTMP_MAX_HEADER_SIZE) as *mut c_void);
-            (*p).m_body = std::ptr::null_mut();
-        }
-    }
-}
 
 /// `RTMPPacket_Alloc` (rtmp.h).
 ///

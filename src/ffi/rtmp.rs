@@ -77,24 +77,7 @@ pub extern "C" fn RTMP_LibVersion() -> c_int {
 
 #[no_mangle]
 pub extern "C" fn RTMP_GetTime() -> u32 {
-    guard("RTMP_GetTime", 0, get_time)
-}
-
-/// `RTMP_GetTime` for internal callers: the process's clock in milliseconds (`times()` ticks
-/// scaled by the clock rate, wrapping like librtmp's), 0 if the rate is unknown.
-pub fn get_time() -> u32 {
-    // SAFETY: times() only writes the struct we pass; sysconf has no preconditions.
-    let (ticks, per_sec) = unsafe {
-        let mut t: libc::tms = std::mem::zeroed();
-        (
-            libc::times(&mut t) as i64,
-            libc::sysconf(libc::_SC_CLK_TCK) as i64,
-        )
-    };
-    if per_sec <= 0 {
-        return 0;
-    }
-    (ticks.wrapping_mul(1000) / per_sec) as u32
+    guard("RTMP_GetTime", 0, crate::io::get_time)
 }
 
 #[no_mangle]

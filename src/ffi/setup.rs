@@ -12,7 +12,6 @@ use std::ptr;
 
 use super::boundary::guard_ptrs;
 /// (kept here for the callers that import it from this module)
-pub(crate) use crate::abi::conv::malloc_bytes;
 use crate::abi::conv::{self, aval_bytes};
 use crate::abi::globals;
 use crate::abi::types::{

@@ -575,6 +575,23 @@ pub fn last_errno() -> c_int {
     errno()
 }
 
+/// librtmp's clock (`RTMP_GetTime`): the process's clock in milliseconds (`times()` ticks
+/// scaled by the clock rate, wrapping like librtmp's), 0 if the rate is unknown.
+pub fn get_time() -> u32 {
+    // SAFETY: times() only writes the struct we pass; sysconf has no preconditions.
+    let (ticks, per_sec) = unsafe {
+        let mut t: libc::tms = std::mem::zeroed();
+        (
+            libc::times(&mut t) as i64,
+            libc::sysconf(libc::_SC_CLK_TCK) as i64,
+        )
+    };
+    if per_sec <= 0 {
+        return 0;
+    }
+    (ticks.wrapping_mul(1000) / per_sec) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
