@@ -11,12 +11,15 @@ mkdir -p "$2"
 dir=$(cd "$2" && pwd)/$sha
 lib=$dir/lib/librtmp.so.1
 if [ ! -f "$lib" ]; then
+    # The sources are built outside the project (and removed) so that no second copy of the
+    # code sits in the work tree for tools that scan it.
     rm -rf "$dir"
-    mkdir -p "$dir/src"
-    git -C "$top" archive "$sha" | tar -x -C "$dir/src"
+    src=$(mktemp -d)
+    trap 'rm -rf "$src"' EXIT
+    git -C "$top" archive "$sha" | tar -x -C "$src"
     echo "build-baseline: building $sha (release)" >&2
-    make -C "$dir/src" lib >&2
+    make -C "$src" lib >&2
     mkdir -p "$dir/lib"
-    cp "$dir/src/build/lib/librtmp.so.1" "$lib"
+    cp "$src/build/lib/librtmp.so.1" "$lib"
 fi
 echo "$lib"

@@ -152,9 +152,11 @@ pub struct Headers {
 }
 
 impl Headers {
+    #[inline]
     pub fn first(&self) -> &[u8] {
         &self.first[..self.first_len]
     }
+    #[inline]
     pub fn cont(&self) -> &[u8] {
         &self.cont[..self.cont_len]
     }
@@ -229,6 +231,7 @@ pub struct Segments {
 
 impl Segments {
     /// `chunk_size` must be positive.
+    #[inline]
     pub fn new(body_len: usize, chunk_size: usize) -> Segments {
         Segments {
             body_len,
@@ -240,11 +243,13 @@ impl Segments {
     }
 
     /// Number of chunks (at least 1).
+    #[inline]
     pub fn chunks(body_len: usize, chunk_size: usize) -> usize {
         body_len.div_ceil(chunk_size.max(1)).max(1)
     }
 
     /// Number of segments the iterator yields.
+    #[inline]
     pub fn count_for(body_len: usize, chunk_size: usize) -> usize {
         if body_len == 0 {
             1
@@ -254,6 +259,7 @@ impl Segments {
     }
 
     /// Total bytes on the wire for the message.
+    #[inline]
     pub fn wire_len(h: &Headers, body_len: usize, chunk_size: usize) -> usize {
         h.first_len + body_len + (Self::chunks(body_len, chunk_size) - 1) * h.cont_len
     }
@@ -261,6 +267,7 @@ impl Segments {
 
 impl Iterator for Segments {
     type Item = Segment;
+    #[inline]
     fn next(&mut self) -> Option<Segment> {
         if self.next_is_header {
             if self.started && self.pos >= self.body_len {
