@@ -8,8 +8,11 @@
 //! `writev`.
 //!
 //! Receiving: [`basic_header_len`], [`decode_basic_header`], [`message_header_len`] and
-//! [`decode_message_header`] work on the bytes of one incoming chunk header.
+//! [`decode_message_header`] work on the bytes of one incoming chunk header; [`reader`] is the
+//! inbound state machine (header meaning, body plan, message end, the continuation loop).
 #![forbid(unsafe_code)]
+
+pub mod reader;
 
 /// Header sizes (basic byte included) for the four header types, as librtmp counts them.
 pub const HEADER_SIZES: [usize; 4] = [12, 8, 4, 1];
