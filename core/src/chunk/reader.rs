@@ -458,5 +458,7 @@ fn copy_payload(src: &[u8], dst: &mut [u8]) {
     block(n - 32);
 }
 
+pub mod memory;
+
 #[cfg(test)]
 mod tests;
