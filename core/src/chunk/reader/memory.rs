@@ -7,6 +7,8 @@
 //! library, a buffered continuation of a message in progress goes through [`take_chunks`],
 //! several chunks at once unless `single`; everything else through the steps one by one.
 
+use std::collections::BTreeMap;
+
 use super::*;
 
 /// The stored state and body of one chunk stream.
@@ -60,8 +62,8 @@ pub struct Memory {
     pub acks: Vec<i32>,
     /// One chunk per call (the caller watches chunks).
     pub single: bool,
-    slots: Vec<Option<Slot>>,
-    channel_ts: Vec<i32>,
+    slots: BTreeMap<u32, Slot>,
+    channel_ts: BTreeMap<u32, i32>,
     /// The caller's packet between calls (a body is handed out and freed by the caller).
     caller: InChannel,
 }
@@ -76,8 +78,8 @@ impl Memory {
             bytes_in_sent: 0,
             acks: Vec::new(),
             single,
-            slots: Vec::new(),
-            channel_ts: Vec::new(),
+            slots: BTreeMap::new(),
+            channel_ts: BTreeMap::new(),
             caller: InChannel::default(),
         }
     }
@@ -101,8 +103,7 @@ impl Memory {
     /// The body bytes of the incomplete messages.
     pub fn pending(&self) -> u64 {
         self.slots
-            .iter()
-            .flatten()
+            .values()
             .filter(|s| s.state.has_body)
             .map(|s| u64::from(s.state.body_size))
             .sum()
@@ -110,7 +111,7 @@ impl Memory {
 
     /// Every stored state with its body length (for invariant checks).
     pub fn states(&self) -> impl Iterator<Item = (InChannel, usize)> + '_ {
-        self.slots.iter().flatten().map(|s| (s.state, s.body.len()))
+        self.slots.values().map(|s| (s.state, s.body.len()))
     }
 
     /// Reads from `buf` (the unread bytes): returns the bytes consumed and what happened.
@@ -122,18 +123,14 @@ impl Memory {
             Ok(b) => b,
             Err(n) => return (0, Outcome::Need(n)),
         };
-        let ch = basic.channel as usize;
-        if self.slots.len() <= ch {
-            self.slots.resize(ch + 10, None);
-            self.channel_ts.resize(ch + 10, 0);
-        }
+        let ch = basic.channel;
         let mut caller = self.caller;
         caller.header_type = basic.fmt;
-        let stored = self.slots[ch].as_ref().map(|s| s.state);
+        let stored = self.slots.get(&ch).map(|s| s.state);
         let st = match start(basic, stored, caller) {
             Ok(st) => st,
             Err(e) => {
-                if let (StartError::MidMessage { .. }, Some(s)) = (e, self.slots[ch].as_mut()) {
+                if let (StartError::MidMessage { .. }, Some(s)) = (e, self.slots.get_mut(&ch)) {
                     s.body = Vec::new();
                     s.state.has_body = false;
                     s.state.bytes_read = 0;
@@ -168,8 +165,8 @@ impl Memory {
         let mut body = if plan.alloc {
             vec![0; pkt.body_size as usize]
         } else if h.inherited_body {
-            self.slots[ch]
-                .as_mut()
+            self.slots
+                .get_mut(&ch)
                 .map(|s| std::mem::take(&mut s.body))
                 .unwrap_or_default()
         } else {
@@ -183,14 +180,17 @@ impl Memory {
         pkt.has_body = !body.is_empty();
         let (mut sv, complete) = end_of_chunk(&h, &mut pkt, n);
         let message = if complete {
-            finish_message(&mut pkt, &mut sv, &mut self.channel_ts[ch]);
-            self.slots[ch] = Some(Slot {
-                state: sv,
-                body: Vec::new(),
-            });
+            finish_message(&mut pkt, &mut sv, self.channel_ts.entry(ch).or_insert(0));
+            self.slots.insert(
+                ch,
+                Slot {
+                    state: sv,
+                    body: Vec::new(),
+                },
+            );
             if pkt.packet_type == ABORT {
                 if let Some(c) = super::super::parse_abort(&body) {
-                    if let Some(Some(s)) = self.slots.get_mut(c as usize) {
+                    if let Some(s) = self.slots.get_mut(&c) {
                         s.body = Vec::new();
                         s.state.has_body = false;
                         s.state.bytes_read = 0;
@@ -204,7 +204,7 @@ impl Memory {
                 body,
             })
         } else {
-            self.slots[ch] = Some(Slot { state: sv, body });
+            self.slots.insert(ch, Slot { state: sv, body });
             None
         };
         self.caller = pkt;
@@ -237,13 +237,13 @@ impl Memory {
     /// Buffered continuation chunks through [`take_chunks`].
     fn read_continuation(&mut self, buf: &[u8]) -> Option<(usize, Outcome)> {
         let b = *buf.first()?;
-        let ch = usize::from(b & 0x3f);
+        let ch = u32::from(b & 0x3f);
         if b >> 6 != MINIMUM || ch < 2 || self.in_chunk <= 0 {
             return None;
         }
         let ack = self.ack();
         let (in_chunk, bytes_in, single) = (self.in_chunk as u32, self.bytes_in, self.single);
-        let slot = self.slots.get_mut(ch)?.as_mut()?;
+        let slot = self.slots.get_mut(&ch)?;
         if !plain_continuation(&slot.state) || slot.body.len() != slot.state.body_size as usize {
             return None;
         }
@@ -265,10 +265,14 @@ impl Memory {
         slot.state.bytes_read = run.read;
         let mut pkt = slot.state;
         let message = if run.complete {
-            finish_message(&mut pkt, &mut slot.state, &mut self.channel_ts[ch]);
+            finish_message(
+                &mut pkt,
+                &mut slot.state,
+                self.channel_ts.entry(ch).or_insert(0),
+            );
             slot.state.has_body = false;
             Some(Message {
-                channel: ch as u32,
+                channel: ch,
                 packet: pkt,
                 body: std::mem::take(&mut slot.body),
             })
@@ -281,7 +285,7 @@ impl Memory {
         Some((
             run.pos,
             Outcome::Chunks {
-                channel: ch as u32,
+                channel: ch,
                 chunks,
                 message,
             },
