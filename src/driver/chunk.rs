@@ -629,7 +629,6 @@ unsafe fn read_chunk<C: Closer>(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
         if st.inherits {
             *p = *stored;
         }
-        store_fields(p, &st.packet);
         let inherited_body = st.inherits && st.packet.has_body;
         let fail = |p: *mut RTMPPacket| {
             if inherited_body {
@@ -645,11 +644,12 @@ unsafe fn read_chunk<C: Closer>(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
                 Ok(h) => break h,
                 Err(need) => need,
             };
-            store_fields(p, &pkt);
+            // (`p` shows the fields as far as they are known when a read fails)
             let upto = need.upto;
             match need.piece {
                 rd::Piece::MessageHeader | rd::Piece::ExtTimestamp => {
                     if !read_n::<C>(r, hdr.as_mut_ptr().add(have), upto - have, false) {
+                        store_fields(p, &pkt);
                         if need.piece == rd::Piece::MessageHeader {
                             crate::rtmp_log!(
                                 log::ERROR,
@@ -665,12 +665,14 @@ unsafe fn read_chunk<C: Closer>(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
                 }
                 rd::Piece::OptionalExt => {
                     if !ensure_buffered::<C>(r, upto - have) {
+                        store_fields(p, &pkt);
                         crate::rtmp_log!(log::ERROR, "{F}, failed to read extended timestamp");
                         return fail(p);
                     }
                     let peek = slice((*r).m_sb.sb_start, upto - have);
                     hdr[have..upto].copy_from_slice(peek);
                     let Ok(h) = rd::header(&hdr[..upto], &st, &mut pkt) else {
+                        store_fields(p, &pkt);
                         return fail(p);
                     };
                     if h.len == upto && !consume::<C>(r, upto - have) {

@@ -95,6 +95,7 @@ pub struct Basic {
 
 impl Basic {
     /// The basic header at the start of `buf`, or `Err(n)`: `buf` must hold `n` bytes.
+    #[inline(always)]
     pub fn parse(buf: &[u8]) -> Result<Basic, usize> {
         let Some(&b0) = buf.first() else {
             return Err(1);
@@ -206,6 +207,7 @@ pub struct ChunkHeader {
 /// the fields as far as `buf` reaches). Extended timestamps: mandatory when the timestamp field
 /// (or an inherited one at a message start) is 0xFFFFFF; on a type-3 continuation of a message
 /// with one, optional, taken only when the 4 bytes repeat the value (senders differ).
+#[inline(always)]
 pub fn header(buf: &[u8], st: &Start, pkt: &mut InChannel) -> Result<ChunkHeader, Need> {
     *pkt = st.packet;
     let fmt = st.basic.fmt;
@@ -282,6 +284,7 @@ pub struct Plan {
 impl ChunkHeader {
     /// Whether a body is to be allocated for `pkt` (as left by [`header`]). `pending` gives the
     /// body bytes of the incomplete messages (asked only for large new bodies).
+    #[inline(always)]
     pub fn plan(&self, pkt: &InChannel, pending: impl FnOnce() -> u64) -> Result<Plan, PlanError> {
         let (size, read) = (pkt.body_size, pkt.bytes_read);
         if read > size {
@@ -317,6 +320,7 @@ pub fn budget_allows(size: u32, pending: impl FnOnce() -> u64) -> bool {
 /// stream and whether the message is complete. An incomplete message with an extended
 /// timestamp is stored with [`EXT_PENDING`]; a complete one with `EXT_TS` as its timestamp.
 /// At a message's end the caller also calls [`finish_message`].
+#[inline(always)]
 pub fn end_of_chunk(h: &ChunkHeader, pkt: &mut InChannel, n: usize) -> (InChannel, bool) {
     pkt.bytes_read += n as u32;
     let mut s = *pkt;
@@ -381,45 +385,71 @@ pub fn take_chunks(
     buf: &[u8],
     header: u8,
     body: &mut [u8],
-    mut read: u32,
+    read: u32,
     in_chunk: u32,
     ack: AckRule,
-    mut bytes_in: i32,
+    bytes_in: i32,
     single: bool,
 ) -> Run {
-    let size = body.len() as u32;
-    let mut pos = 0usize;
-    let mut complete = false;
-    if read < size && in_chunk > 0 {
-        loop {
-            let rest = buf.len() - pos;
-            if rest < 2 || buf[pos] != header {
-                break;
-            }
-            let n = (size - read).min(in_chunk) as usize;
-            if !ack.takes_chunk(rest, n, bytes_in) {
-                break;
-            }
-            let at = read as usize;
-            copy_payload(&buf[pos + 1..pos + 1 + n], &mut body[at..at + n]);
-            pos += 1 + n;
-            bytes_in = bytes_in.wrapping_add(1 + n as i32);
-            read += n as u32;
-            if read == size {
-                complete = true;
-                break;
-            }
-            if single {
-                break;
-            }
-        }
-    }
-    Run {
-        pos,
+    let none = Run {
+        pos: 0,
         read,
         bytes_in,
-        complete,
+        complete: false,
+    };
+    let Some(out) = body.get_mut(read as usize..) else {
+        return none;
+    };
+    if out.is_empty() || in_chunk == 0 {
+        return none;
     }
+    let (rest, left, bytes_in) = if single {
+        chunks::<true>(buf, header, out, in_chunk as usize, ack, bytes_in)
+    } else {
+        chunks::<false>(buf, header, out, in_chunk as usize, ack, bytes_in)
+    };
+    Run {
+        pos: buf.len() - rest,
+        read: (body.len() - left) as u32,
+        bytes_in,
+        complete: left == 0,
+    }
+}
+
+/// The loop of [`take_chunks`] on the unread bytes and the rest of the body (not empty);
+/// returns how many bytes are left of each, and the received-bytes count.
+#[inline(always)]
+fn chunks<const SINGLE: bool>(
+    mut rest: &[u8],
+    header: u8,
+    mut out: &mut [u8],
+    in_chunk: usize,
+    ack: AckRule,
+    mut bytes_in: i32,
+) -> (usize, usize, i32) {
+    loop {
+        let n = out.len().min(in_chunk);
+        // (`rest.len() > n`: the header byte and the payload are there)
+        if !ack.takes_chunk(rest.len(), n, bytes_in) {
+            break;
+        }
+        let Some((&h, tail)) = rest.split_first() else {
+            break;
+        };
+        if h != header || tail.len() < n {
+            break;
+        }
+        let (src, tail) = tail.split_at(n);
+        let (dst, more) = std::mem::take(&mut out).split_at_mut(n);
+        copy_payload(src, dst);
+        rest = tail;
+        out = more;
+        bytes_in = bytes_in.wrapping_add(1 + n as i32);
+        if out.is_empty() || SINGLE {
+            break;
+        }
+    }
+    (rest.len(), out.len(), bytes_in)
 }
 
 /// Copies a chunk payload (`src` and `dst` of equal length): from 32 bytes on, in 32-byte blocks
