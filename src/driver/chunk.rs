@@ -638,7 +638,19 @@ unsafe fn read_chunk<C: Closer>(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
         };
 
         let mut pkt = st.packet;
-        let mut have = blen;
+        // The message header's length is known from the basic header: read it first (the
+        // loop below then asks only for extended timestamps).
+        let mlen = cc::message_header_len(fmt);
+        if mlen > 0 && !read_n::<C>(r, hdr.as_mut_ptr().add(blen), mlen, false) {
+            store_fields(p, &pkt);
+            crate::rtmp_log!(
+                log::ERROR,
+                "{F}, failed to read RTMP packet header. type: {:x}",
+                hdr[0]
+            );
+            return fail(p);
+        }
+        let mut have = blen + mlen;
         let h = loop {
             let need = match rd::header(&hdr[..have], &st, &mut pkt) {
                 Ok(h) => break h,
@@ -772,7 +784,6 @@ unsafe fn read_chunk<C: Closer>(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
         }
         let s = *slot;
         *s = *p;
-        store_fields(s, &sv);
         if complete {
             finish_message(r, p, s, ch, pkt, sv);
             if pkt.packet_type == rd::ABORT {
@@ -781,6 +792,7 @@ unsafe fn read_chunk<C: Closer>(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
                 handle_abort(r, slice((*p).m_body, size as usize));
             }
         } else {
+            store_fields(s, &sv);
             (*p).m_body = std::ptr::null_mut();
         }
         true

@@ -379,7 +379,7 @@ pub struct Run {
 /// and copies its payload; stops at the message's end, at anything else, or after one chunk
 /// when `single` (the caller reports chunks). The stream must be in a [`plain_continuation`]
 /// state. Free of calls (the copy is inline), so its state stays in registers.
-#[inline(never)]
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub fn take_chunks(
     buf: &[u8],
@@ -391,18 +391,34 @@ pub fn take_chunks(
     bytes_in: i32,
     single: bool,
 ) -> Run {
-    let none = Run {
-        pos: 0,
-        read,
-        bytes_in,
-        complete: false,
-    };
-    let Some(out) = body.get_mut(read as usize..) else {
-        return none;
-    };
-    if out.is_empty() || in_chunk == 0 {
-        return none;
+    // (the loop's own test for the first chunk, here so that a refusal costs no call)
+    let first = (body.len() as u32).saturating_sub(read).min(in_chunk) as usize;
+    if read as usize >= body.len() || in_chunk == 0 || !ack.takes_chunk(buf.len(), first, bytes_in)
+    {
+        return Run {
+            pos: 0,
+            read,
+            bytes_in,
+            complete: false,
+        };
     }
+    take_from(buf, header, body, read, in_chunk, ack, bytes_in, single)
+}
+
+/// [`take_chunks`] once the first chunk is known to fit.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn take_from(
+    buf: &[u8],
+    header: u8,
+    body: &mut [u8],
+    read: u32,
+    in_chunk: u32,
+    ack: AckRule,
+    bytes_in: i32,
+    single: bool,
+) -> Run {
+    let out = &mut body[read as usize..];
     let (rest, left, bytes_in) = if single {
         chunks::<true>(buf, header, out, in_chunk as usize, ack, bytes_in)
     } else {
