@@ -3,7 +3,6 @@
 //! Every message the library emits goes through the C `RTMP_Log` (csrc/shim.c), so the level
 //! filter, the user's callback and the default sink behave exactly as for C callers. Messages
 //! are only formatted when their level passes the filter.
-#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int};

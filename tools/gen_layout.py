@@ -1014,6 +1014,8 @@ const fn pointee_size<T>(_: *const T) -> usize {
         o.append('const _: () = {\n')
         o.append('    let u = MaybeUninit::<%s>::uninit();\n' % rn)
         o.append('    let p = u.as_ptr();\n')
+        o.append('    // SAFETY: addr_of! on a MaybeUninit pointer only computes field addresses; nothing is\n')
+        o.append('    // read or written.\n')
         o.append('    unsafe {\n')
         for f in [x for x in m.fields if x['type'] == sname]:
             path, ln = f['path'], f['line']

@@ -6,7 +6,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rtmp::ffi::chunk::{reset_transport, RTMP_ReadPacket};
+use rtmp::driver::chunk::reset_transport;
+use rtmp::ffi::chunk::RTMP_ReadPacket;
 use rtmp::ffi::log::RTMP_LogSetLevel;
 use rtmp::ffi::packet::RTMPPacket_Free;
 use rtmp::ffi::rtmp::{RTMP_Alloc, RTMP_Free, RTMP_Init};
@@ -91,7 +92,7 @@ fuzz_target!(|data: &[u8]| {
                 if cfg & 32 != 0 && p.m_nBodySize >= 4 && p.m_packetType == 1 {
                     // What a client does with Set Chunk Size.
                     let b = std::slice::from_raw_parts(p.m_body as *const u8, 4);
-                    rtmp::ffi::chunk::handle_set_chunk_size(r, b);
+                    rtmp::driver::chunk::handle_set_chunk_size(r, b);
                 }
                 RTMPPacket_Free(&mut p);
             }

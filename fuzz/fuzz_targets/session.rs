@@ -1,16 +1,20 @@
-//! Arbitrary server messages through the client session of the core, without sockets.
+//! Arbitrary server bytes after the handshake through the core's chunk reader and client
+//! session, without sockets.
 //!
 //! Input: a state byte (publishing, live, playlist, BufferEmpty pausing, SWF verification, ...),
-//! then repeated messages of a type byte, a 24-bit big-endian length and that many body bytes
-//! (a short last body takes what is left). Each message goes through
-//! `rtmp_core::session::handle` with the state that the previous actions left (as the driver
-//! stores them), including the method-call queue. Checks: no panic; the return code is 0, 1 or 2;
+//! then the bytes the server sends: chunks, read by `rtmp_core::chunk::reader::memory::Memory`
+//! (default chunk size 128, acknowledgements counted, Set Chunk Size applied as the driver
+//! does). Reading stops at the first refused chunk (the library closes there) or when the bytes
+//! end. Each complete message goes through `rtmp_core::session::handle` with the state that the
+//! previous actions left (as the driver stores them), including the method-call queue. Checks: no panic; the return code is 0, 1 or 2;
 //! media messages give no action; dropped calls exist in the queue; a reconnect token is
 //! non-empty; an invoke marked `bump_txn` carries the next transaction number.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rtmp_core::session::{handle, Action, Link, Msg, State, PT_AUDIO, PT_VIDEO};
+use rtmp_core::chunk::parse_set_chunk_size;
+use rtmp_core::chunk::reader::memory::{Memory, Outcome};
+use rtmp_core::session::{handle, Action, Link, Msg, State, PT_AUDIO, PT_CHUNK_SIZE, PT_VIDEO};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&flags, mut rest)) = data.split_first() else {
@@ -44,11 +48,33 @@ fuzz_target!(|data: &[u8]| {
     let mut read_flags = 0u8;
     let mut media_channel = 0i32;
     let mut rand = 12345i32;
-    while rest.len() >= 4 {
-        let ty = rest[0];
-        let len = u32::from_be_bytes([0, rest[1], rest[2], rest[3]]) as usize;
-        let body = &rest[4..(4 + len).min(rest.len())];
-        rest = &rest[4 + body.len()..];
+    let mut reader = Memory::new(128, true, 2_500_000, false);
+    loop {
+        let (used, outcome) = reader.read(rest);
+        rest = &rest[used..];
+        let message = match outcome {
+            Outcome::Need(n) => {
+                assert!(n > rest.len(), "need {n} with {} bytes left", rest.len());
+                break;
+            }
+            Outcome::Error(_) => break,
+            Outcome::Chunks { chunks, message, .. } => {
+                assert!(chunks >= 1 && used > 0);
+                match message {
+                    Some(m) => m,
+                    None => continue,
+                }
+            }
+        };
+        assert_eq!(message.body.len(), message.packet.body_size as usize);
+        let ty = message.packet.packet_type;
+        let body = &message.body[..];
+        if ty == PT_CHUNK_SIZE {
+            // The chunk layer applies it (and the session sees the message too).
+            if let Ok(size) = parse_set_chunk_size(body) {
+                reader.in_chunk = size;
+            }
+        }
         let st = State {
             num_invokes,
             stream_id,
@@ -63,8 +89,8 @@ fuzz_target!(|data: &[u8]| {
         };
         let msg = Msg {
             msg_type: ty,
-            channel: 3,
-            timestamp: 40,
+            channel: message.channel as i32,
+            timestamp: message.packet.timestamp,
             size: body.len() as u32,
             body,
         };

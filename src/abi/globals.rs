@@ -34,6 +34,7 @@ pub fn protocol_lower(protocol: c_int) -> &'static [u8] {
     // SAFETY: a const table in the shim; every entry is NUL-terminated within its 7 bytes.
     let table = unsafe { &*std::ptr::addr_of!(RTMPProtocolStringsLower) };
     table.get(i).map_or(b"", |row| {
+        // SAFETY: c_char and u8 have the same size and alignment; the row is 7 initialised bytes.
         let bytes: &[u8; 7] = unsafe { &*(row as *const [c_char; 7] as *const [u8; 7]) };
         let end = bytes.iter().position(|&b| b == 0).unwrap_or(7);
         &bytes[..end]

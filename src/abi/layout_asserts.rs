@@ -79,6 +79,8 @@ const _: () = assert!(align_of::<HTTP_ctx>() == 8, "layout.txt:327 align of stru
 const _: () = {
     let u = MaybeUninit::<AVal>::uninit();
     let p = u.as_ptr();
+    // SAFETY: addr_of! on a MaybeUninit pointer only computes field addresses; nothing is
+    // read or written.
     unsafe {
         assert!(offset_of!(AVal, av_val) == 0, "layout.txt:44 offset of AVal.av_val");
         let f: *const *mut c_char = addr_of!((*p).av_val);
@@ -91,6 +93,8 @@ const _: () = {
 const _: () = {
     let u = MaybeUninit::<AMFObject>::uninit();
     let p = u.as_ptr();
+    // SAFETY: addr_of! on a MaybeUninit pointer only computes field addresses; nothing is
+    // read or written.
     unsafe {
         assert!(offset_of!(AMFObject, o_num) == 0, "layout.txt:48 offset of AMFObject.o_num");
         let f: *const c_int = addr_of!((*p).o_num);
@@ -103,6 +107,8 @@ const _: () = {
 const _: () = {
     let u = MaybeUninit::<AMFObjectProperty>::uninit();
     let p = u.as_ptr();
+    // SAFETY: addr_of! on a MaybeUninit pointer only computes field addresses; nothing is
+    // read or written.
     unsafe {
         assert!(offset_of!(AMFObjectProperty, p_name) == 0, "layout.txt:52 offset of AMFObjectProperty.p_name");
         let f: *const AVal = addr_of!((*p).p_name);
@@ -147,6 +153,8 @@ const _: () = {
 const _: () = {
     let u = MaybeUninit::<AMF3ClassDef>::uninit();
     let p = u.as_ptr();
+    // SAFETY: addr_of! on a MaybeUninit pointer only computes field addresses; nothing is
+    // read or written.
     unsafe {
         assert!(offset_of!(AMF3ClassDef, cd_name) == 0, "layout.txt:67 offset of AMF3ClassDef.cd_name");
         let f: *const AVal = addr_of!((*p).cd_name);
@@ -174,6 +182,8 @@ const _: () = {
 const _: () = {
     let u = MaybeUninit::<RTMPChunk>::uninit();
     let p = u.as_ptr();
+    // SAFETY: addr_of! on a MaybeUninit pointer only computes field addresses; nothing is
+    // read or written.
     unsafe {
         assert!(offset_of!(RTMPChunk, c_headerSize) == 0, "layout.txt:76 offset of RTMPChunk.c_headerSize");
         let f: *const c_int = addr_of!((*p).c_headerSize);
@@ -192,6 +202,8 @@ const _: () = {
 const _: () = {
     let u = MaybeUninit::<RTMPPacket>::uninit();
     let p = u.as_ptr();
+    // SAFETY: addr_of! on a MaybeUninit pointer only computes field addresses; nothing is
+    // read or written.
     unsafe {
         assert!(offset_of!(RTMPPacket, m_headerType) == 0, "layout.txt:82 offset of RTMPPacket.m_headerType");
         let f: *const u8 = addr_of!((*p).m_headerType);
@@ -228,6 +240,8 @@ const _: () = {
 const _: () = {
     let u = MaybeUninit::<RTMPSockBuf>::uninit();
     let p = u.as_ptr();
+    // SAFETY: addr_of! on a MaybeUninit pointer only computes field addresses; nothing is
+    // read or written.
     unsafe {
         assert!(offset_of!(RTMPSockBuf, sb_socket) == 0, "layout.txt:94 offset of RTMPSockBuf.sb_socket");
         let f: *const c_int = addr_of!((*p).sb_socket);
@@ -252,6 +266,8 @@ const _: () = {
 const _: () = {
     let u = MaybeUninit::<RTMP_LNK>::uninit();
     let p = u.as_ptr();
+    // SAFETY: addr_of! on a MaybeUninit pointer only computes field addresses; nothing is
+    // read or written.
     unsafe {
         assert!(offset_of!(RTMP_LNK, hostname) == 0, "layout.txt:102 offset of RTMP_LNK.hostname");
         let f: *const AVal = addr_of!((*p).hostname);
@@ -450,6 +466,8 @@ const _: () = {
 const _: () = {
     let u = MaybeUninit::<RTMP_READ>::uninit();
     let p = u.as_ptr();
+    // SAFETY: addr_of! on a MaybeUninit pointer only computes field addresses; nothing is
+    // read or written.
     unsafe {
         assert!(offset_of!(RTMP_READ, buf) == 0, "layout.txt:168 offset of RTMP_READ.buf");
         let f: *const *mut c_char = addr_of!((*p).buf);
@@ -501,6 +519,8 @@ const _: () = {
 const _: () = {
     let u = MaybeUninit::<RTMP_METHOD>::uninit();
     let p = u.as_ptr();
+    // SAFETY: addr_of! on a MaybeUninit pointer only computes field addresses; nothing is
+    // read or written.
     unsafe {
         assert!(offset_of!(RTMP_METHOD, name) == 0, "layout.txt:185 offset of RTMP_METHOD.name");
         let f: *const AVal = addr_of!((*p).name);
@@ -519,6 +539,8 @@ const _: () = {
 const _: () = {
     let u = MaybeUninit::<RTMP>::uninit();
     let p = u.as_ptr();
+    // SAFETY: addr_of! on a MaybeUninit pointer only computes field addresses; nothing is
+    // read or written.
     unsafe {
         assert!(offset_of!(RTMP, m_inChunkSize) == 0, "layout.txt:191 offset of RTMP.m_inChunkSize");
         let f: *const c_int = addr_of!((*p).m_inChunkSize);
@@ -930,6 +952,8 @@ const _: () = {
 const _: () = {
     let u = MaybeUninit::<HTTP_ctx>::uninit();
     let p = u.as_ptr();
+    // SAFETY: addr_of! on a MaybeUninit pointer only computes field addresses; nothing is
+    // read or written.
     unsafe {
         assert!(offset_of!(HTTP_ctx, date) == 0, "layout.txt:328 offset of struct HTTP_ctx.date");
         let f: *const *mut c_char = addr_of!((*p).date);

@@ -4,10 +4,8 @@
 //! shares ([`conv`]). No behaviour lives here.
 #![allow(non_snake_case, non_camel_case_types)]
 
-#[deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 pub mod conv;
 pub mod globals;
-#[deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 pub mod packet;
 pub mod types;
 

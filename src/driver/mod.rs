@@ -1,7 +1,9 @@
-//! The driver: loads the `RTMP` struct into core values, runs the protocol (`rtmp_core`) and the
-//! transport (`io`), and stores the results back. Called by the `ffi` exports only.
+//! The driver: loads per-connection state from the `RTMP` struct into `rtmp_core` values, runs
+//! the protocol, moves bytes through [`crate::io`], and stores the results back. Nothing here is
+//! exported; the `ffi` layer calls in after its null checks.
 
 pub mod amf;
+pub mod chunk;
 pub mod props;
 pub mod read;
 pub mod serve;

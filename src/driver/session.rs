@@ -16,7 +16,7 @@ use crate::abi::packet::body_of;
 use crate::abi::packet::free_body;
 use crate::abi::types::*;
 use crate::driver::amf::prop_encode;
-use crate::ffi::chunk;
+use crate::driver::chunk::{self, Closer};
 use crate::io;
 use crate::io::net;
 use crate::log;
@@ -30,17 +30,26 @@ use rtmp_core::session::{
 };
 
 // ---------------------------------------------------------------------------------------------
-// ADAPTER (transitional, replaced at merge): the chunk-layer exports this module still needs.
-// At merge these become `crate::driver::chunk::{send_ctrl, drop_request, send_server_bw,
-// read_packet}`.
+// The chunk layer as the session uses it: a send or read error there closes the whole session.
 
-/// `RTMP_SendCtrl` without the session close.
+/// Closing after an I/O error in the chunk layer is the full session close (librtmp's
+/// `RTMP_Close`).
+pub struct Close;
+
+impl Closer for Close {
+    unsafe fn close(r: *mut RTMP) {
+        // SAFETY: the chunk layer passes the valid handle it works on.
+        unsafe { close_session(r, false) }
+    }
+}
+
+/// `RTMP_SendCtrl` (the chunk layer closes the session on a send error).
 ///
 /// # Safety
 /// `r` must point to a valid `RTMP`.
 unsafe fn send_ctrl(r: *mut RTMP, ty: i16, obj: u32, time: u32) -> bool {
     // SAFETY: caller contract.
-    unsafe { chunk::RTMP_SendCtrl(r, ty, obj, time) != 0 }
+    unsafe { chunk::send_ctrl::<Close>(r, ty as u16, obj, time) }
 }
 
 /// `RTMP_DropRequest`.
@@ -49,7 +58,7 @@ unsafe fn send_ctrl(r: *mut RTMP, ty: i16, obj: u32, time: u32) -> bool {
 /// `r` must point to a valid `RTMP`.
 unsafe fn drop_request(r: *mut RTMP, i: c_int, free: bool) {
     // SAFETY: caller contract (the index is checked again by the chunk layer).
-    unsafe { chunk::RTMP_DropRequest(r, i, c_int::from(free)) }
+    unsafe { chunk::drop_request(r, i, free) }
 }
 
 /// `RTMP_SendServerBW`.
@@ -58,7 +67,7 @@ unsafe fn drop_request(r: *mut RTMP, i: c_int, free: bool) {
 /// `r` must point to a valid `RTMP`.
 unsafe fn send_server_bw(r: *mut RTMP) -> bool {
     // SAFETY: caller contract.
-    unsafe { chunk::RTMP_SendServerBW(r) != 0 }
+    unsafe { chunk::send_server_bw::<Close>(r) }
 }
 
 /// `RTMP_ReadPacket`.
@@ -67,10 +76,9 @@ unsafe fn send_server_bw(r: *mut RTMP) -> bool {
 /// `r` and `p` must be valid.
 unsafe fn read_packet_raw(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
     // SAFETY: caller contract.
-    unsafe { chunk::RTMP_ReadPacket(r, p) != 0 }
+    unsafe { chunk::read_packet::<Close>(r, p) }
 }
 
-// END ADAPTER
 // ---------------------------------------------------------------------------------------------
 
 fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
@@ -216,7 +224,7 @@ unsafe fn send_invoke_raw(
         m_body: body.as_mut_ptr() as *mut c_char,
     };
     // SAFETY: `p` describes `body`, alive for the call; `r` valid per caller.
-    unsafe { chunk::send_packet(r, &mut p, queue) }
+    unsafe { chunk::send_packet::<Close>(r, &mut p, queue) }
 }
 
 unsafe fn send_invoke(
@@ -267,7 +275,7 @@ unsafe fn send_connect_packet(r: *mut RTMP, cp: *mut RTMPPacket) -> bool {
     // readable per the C contract.
     unsafe {
         if !cp.is_null() {
-            let ok = chunk::send_packet(r, cp, true);
+            let ok = chunk::send_packet::<Close>(r, cp, true);
             if !ok {
                 after_io_failure(r);
             }
@@ -505,7 +513,7 @@ pub(crate) unsafe fn read_exact(r: *mut RTMP, dst: &mut [u8]) -> bool {
 pub(crate) unsafe fn write_all(r: *mut RTMP, b: &[u8]) -> bool {
     // SAFETY: caller passes a valid handle; `b` is alive for the call.
     unsafe {
-        let ok = chunk::write_n(r, b.as_ptr(), b.len());
+        let ok = chunk::write_n::<Close>(r, b.as_ptr(), b.len());
         if !ok {
             after_io_failure(r);
         }
@@ -912,7 +920,7 @@ unsafe fn apply(r: *mut RTMP, actions: Vec<Action>) {
                     }
                 }
                 Action::SendChunkSize(n) => {
-                    if !chunk::send_set_chunk_size(r, n) {
+                    if !chunk::send_set_chunk_size::<Close>(r, n) {
                         after_io_failure(r);
                     }
                 }

@@ -16,7 +16,7 @@ use std::ptr::addr_of_mut;
 
 use crate::abi::packet::{alloc_body, free_body};
 use crate::abi::types::*;
-use crate::ffi::chunk;
+use crate::driver::chunk::{self, Closer};
 use crate::log;
 use rtmp_core::chunk as cc;
 use rtmp_core::flv::{self, Event, State, TagReader};
@@ -192,11 +192,11 @@ unsafe fn add_body(r: *mut RTMP, b: &[u8]) -> Result<(), Stop> {
     }
 }
 
-unsafe fn end_tag(r: *mut RTMP) -> Result<(), Stop> {
+unsafe fn end_tag<C: Closer>(r: *mut RTMP) -> Result<(), Stop> {
     // SAFETY: caller passes a valid handle.
     unsafe {
         let w = addr_of_mut!((*r).m_write);
-        let ok = chunk::send_packet(r, w, false);
+        let ok = chunk::send_packet::<C>(r, w, false);
         // A failed send may already have closed the session (which frees the body).
         free_body(w);
         (*w).m_nBytesRead = 0;
@@ -210,11 +210,12 @@ unsafe fn end_tag(r: *mut RTMP) -> Result<(), Stop> {
 }
 
 /// `RTMP_Write` body: `size` on success (every byte consumed), -1 on a send failure or a tag
-/// that cannot be sent, 0 when a message cannot be allocated.
+/// that cannot be sent, 0 when a message cannot be allocated. `C` closes the session after a
+/// send error (see `driver::chunk::Closer`).
 ///
 /// # Safety
 /// `r` valid; `buf` readable for `size` bytes.
-pub unsafe fn write(r: *mut RTMP, buf: &[u8]) -> c_int {
+pub unsafe fn write<C: Closer>(r: *mut RTMP, buf: &[u8]) -> c_int {
     // SAFETY: caller contract.
     unsafe {
         let w = addr_of_mut!((*r).m_write);
@@ -226,7 +227,7 @@ pub unsafe fn write(r: *mut RTMP, buf: &[u8]) -> c_int {
                 timestamp,
             } => start_tag(r, tag_type, size, timestamp),
             Event::Body(b) => add_body(r, b),
-            Event::TagEnd => end_tag(r),
+            Event::TagEnd => end_tag::<C>(r),
         });
         match res {
             Ok(()) => {

@@ -12,16 +12,24 @@ use crate::abi::types::*;
 use crate::driver::{props, session};
 use crate::log;
 
-/// `ffi::chunk` closes the session through this path after an I/O error (transitional: the
-/// chunk layer moves to `driver::chunk`, whose callers close themselves).
-pub use crate::driver::session::close_session;
-
+/// `RTMP_Close` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle set up by `RTMP_Init` that no other thread
+/// uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_Close(r: *mut RTMP) {
     // SAFETY: non-NULL handle, initialised by RTMP_Init per the C contract.
-    guard_ptr("RTMP_Close", r, (), || unsafe { close_session(r, false) })
+    guard_ptr("RTMP_Close", r, (), || unsafe {
+        session::close_session(r, false)
+    })
 }
 
+/// `RTMP_SendCreateStream` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle set up by `RTMP_Init` that no other thread
+/// uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_SendCreateStream(r: *mut RTMP) -> c_int {
     // SAFETY: non-NULL handle per the C contract.
@@ -30,6 +38,11 @@ pub unsafe extern "C" fn RTMP_SendCreateStream(r: *mut RTMP) -> c_int {
     })
 }
 
+/// `RTMP_SendPause` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle set up by `RTMP_Init` that no other thread
+/// uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_SendPause(r: *mut RTMP, DoPause: c_int, dTime: c_int) -> c_int {
     // SAFETY: non-NULL handle per the C contract.
@@ -38,6 +51,11 @@ pub unsafe extern "C" fn RTMP_SendPause(r: *mut RTMP, DoPause: c_int, dTime: c_i
     })
 }
 
+/// `RTMP_Pause` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle set up by `RTMP_Init` that no other thread
+/// uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_Pause(r: *mut RTMP, DoPause: c_int) -> c_int {
     // SAFETY: non-NULL handle per the C contract.
@@ -46,6 +64,11 @@ pub unsafe extern "C" fn RTMP_Pause(r: *mut RTMP, DoPause: c_int) -> c_int {
     })
 }
 
+/// `RTMP_SendSeek` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle set up by `RTMP_Init` that no other thread
+/// uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_SendSeek(r: *mut RTMP, dTime: c_int) -> c_int {
     // SAFETY: non-NULL handle per the C contract.
@@ -54,6 +77,11 @@ pub unsafe extern "C" fn RTMP_SendSeek(r: *mut RTMP, dTime: c_int) -> c_int {
     })
 }
 
+/// `RTMP_UpdateBufferMS` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle set up by `RTMP_Init` that no other thread
+/// uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_UpdateBufferMS(r: *mut RTMP) {
     // SAFETY: non-NULL handle per the C contract.
@@ -62,6 +90,11 @@ pub unsafe extern "C" fn RTMP_UpdateBufferMS(r: *mut RTMP) {
     })
 }
 
+/// `RTMP_ToggleStream` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle set up by `RTMP_Init` that no other thread
+/// uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_ToggleStream(r: *mut RTMP) -> c_int {
     // SAFETY: non-NULL handle per the C contract.
@@ -70,6 +103,11 @@ pub unsafe extern "C" fn RTMP_ToggleStream(r: *mut RTMP) -> c_int {
     })
 }
 
+/// `RTMP_DeleteStream` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle set up by `RTMP_Init` that no other thread
+/// uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_DeleteStream(r: *mut RTMP) {
     // SAFETY: non-NULL handle per the C contract.
@@ -78,6 +116,11 @@ pub unsafe extern "C" fn RTMP_DeleteStream(r: *mut RTMP) {
     })
 }
 
+/// `RTMP_Connect0` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle set up by `RTMP_Init` that no other thread
+/// uses during the call; `svc` is NULL or a valid socket address as large as its family says.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_Connect0(r: *mut RTMP, svc: *mut libc::sockaddr) -> c_int {
     if svc.is_null() {
@@ -117,6 +160,12 @@ pub unsafe extern "C" fn RTMP_Connect0(r: *mut RTMP, svc: *mut libc::sockaddr) -
     })
 }
 
+/// `RTMP_Connect1` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle set up by `RTMP_Init` that no other thread
+/// uses during the call; `cp` is NULL or a valid `RTMPPacket` whose `m_body` is NULL or came
+/// from `RTMPPacket_Alloc`.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_Connect1(r: *mut RTMP, cp: *mut RTMPPacket) -> c_int {
     // SAFETY: non-NULL handle; `cp` NULL or a valid packet, per the C contract.
@@ -125,6 +174,12 @@ pub unsafe extern "C" fn RTMP_Connect1(r: *mut RTMP, cp: *mut RTMPPacket) -> c_i
     })
 }
 
+/// `RTMP_Connect` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle set up by `RTMP_Init` that no other thread
+/// uses during the call; `cp` is NULL or a valid `RTMPPacket` whose `m_body` is NULL or came
+/// from `RTMPPacket_Alloc`.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_Connect(r: *mut RTMP, cp: *mut RTMPPacket) -> c_int {
     // SAFETY: non-NULL handle; `cp` NULL or a valid packet, per the C contract.
@@ -133,6 +188,12 @@ pub unsafe extern "C" fn RTMP_Connect(r: *mut RTMP, cp: *mut RTMPPacket) -> c_in
     })
 }
 
+/// `RTMP_ClientPacket` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle set up by `RTMP_Init` that no other thread
+/// uses during the call; `packet` is NULL or a valid `RTMPPacket` whose `m_body` is NULL or
+/// came from `RTMPPacket_Alloc`.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_ClientPacket(r: *mut RTMP, packet: *mut RTMPPacket) -> c_int {
     if packet.is_null() {
@@ -145,6 +206,11 @@ pub unsafe extern "C" fn RTMP_ClientPacket(r: *mut RTMP, packet: *mut RTMPPacket
     })
 }
 
+/// `RTMP_ConnectStream` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle set up by `RTMP_Init` that no other thread
+/// uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_ConnectStream(r: *mut RTMP, seekTime: c_int) -> c_int {
     // SAFETY: non-NULL handle per the C contract.
@@ -153,6 +219,11 @@ pub unsafe extern "C" fn RTMP_ConnectStream(r: *mut RTMP, seekTime: c_int) -> c_
     })
 }
 
+/// `RTMP_ReconnectStream` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle set up by `RTMP_Init` that no other thread
+/// uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_ReconnectStream(r: *mut RTMP, seekTime: c_int) -> c_int {
     // SAFETY: non-NULL handle per the C contract.
@@ -161,6 +232,12 @@ pub unsafe extern "C" fn RTMP_ReconnectStream(r: *mut RTMP, seekTime: c_int) -> 
     })
 }
 
+/// `RTMP_GetNextMediaPacket` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle set up by `RTMP_Init` that no other thread
+/// uses during the call; `packet` is NULL or a valid `RTMPPacket` whose `m_body` is NULL or
+/// came from `RTMPPacket_Alloc`.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_GetNextMediaPacket(r: *mut RTMP, packet: *mut RTMPPacket) -> c_int {
     if packet.is_null() {
@@ -197,6 +274,12 @@ unsafe fn find_export(
     })
 }
 
+/// `RTMP_FindFirstMatchingProperty` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `obj` is NULL or a valid `AMFObject` whose properties, names and strings are
+/// readable; `name` is NULL or a readable `AVal`; `p` is NULL or writable for one
+/// `AMFObjectProperty`.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_FindFirstMatchingProperty(
     obj: *mut AMFObject,
@@ -207,6 +290,12 @@ pub unsafe extern "C" fn RTMP_FindFirstMatchingProperty(
     unsafe { find_export("RTMP_FindFirstMatchingProperty", obj, name, p, false) }
 }
 
+/// `RTMP_FindPrefixProperty` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `obj` is NULL or a valid `AMFObject` whose properties, names and strings are
+/// readable; `name` is NULL or a readable `AVal`; `p` is NULL or writable for one
+/// `AMFObjectProperty`.
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_FindPrefixProperty(
     obj: *mut AMFObject,

@@ -7,6 +7,11 @@ use crate::abi::types::RTMP;
 use crate::driver::write::write;
 use crate::log;
 
+/// `RTMP_Write` (rtmp.h).
+///
+/// # Safety
+/// Called from C: `r` is NULL (refused) or a handle set up by `RTMP_Init` that no other thread
+/// uses during the call; `buf` is readable for `size` bytes (when it is positive).
 #[no_mangle]
 pub unsafe extern "C" fn RTMP_Write(r: *mut RTMP, buf: *const c_char, size: c_int) -> c_int {
     // SAFETY: non-NULL handle; `buf` (checked below) readable for `size` bytes, per the C
@@ -24,7 +29,7 @@ pub unsafe extern "C" fn RTMP_Write(r: *mut RTMP, buf: *const c_char, size: c_in
             return -1;
         }
         let data = std::slice::from_raw_parts(buf as *const u8, size as usize);
-        write(r, data)
+        write::<crate::driver::session::Close>(r, data)
     })
 }
 

@@ -2,14 +2,17 @@
 //! Safe, sans-IO protocol core: no `unsafe`, no libc, no sockets.
 //!
 //! Sending: [`choose_header`] picks the header type the way librtmp 2.4 compresses it (with one
-//! spec fix, see `docs/compat-chunk.md`), [`encode_headers`] builds the first-chunk header and
+//! spec fix, see "Wire format (sending)" in `docs/compat.md`), [`encode_headers`] builds the first-chunk header and
 //! the continuation header of one message, and [`Segments`] lists the header runs and payload
 //! ranges of the whole message in wire order so that the I/O layer can gather them into one
 //! `writev`.
 //!
 //! Receiving: [`basic_header_len`], [`decode_basic_header`], [`message_header_len`] and
-//! [`decode_message_header`] work on the bytes of one incoming chunk header.
+//! [`decode_message_header`] work on the bytes of one incoming chunk header; [`reader`] is the
+//! inbound state machine (header meaning, body plan, message end, the continuation loop).
 #![forbid(unsafe_code)]
+
+pub mod reader;
 
 /// Header sizes (basic byte included) for the four header types, as librtmp counts them.
 pub const HEADER_SIZES: [usize; 4] = [12, 8, 4, 1];
