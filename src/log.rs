@@ -67,6 +67,24 @@ pub fn emit_bytes(lvl: c_int, text: &[u8]) {
     unsafe { RTMP_Log(lvl, c"%s".as_ptr(), c.as_ptr() as *const c_char) }
 }
 
+/// librtmp's `RTMP_LogHex`: `data` as lines of 16 hex bytes, one message each.
+pub fn hex(lvl: c_int, data: &[u8]) {
+    if enabled(lvl) {
+        for line in hex_lines(data) {
+            emit(lvl, &line);
+        }
+    }
+}
+
+/// librtmp's `RTMP_LogHexString`: `data` as an offset / hex / text dump, one message per line.
+pub fn hex_dump(lvl: c_int, data: &[u8]) {
+    if enabled(lvl) {
+        for line in hex_dump_lines(data) {
+            emit(lvl, &line);
+        }
+    }
+}
+
 /// `rtmp_log!(level, "format", args...)`: formats only when the level passes the filter.
 #[macro_export]
 macro_rules! rtmp_log {

@@ -33,7 +33,9 @@ use std::cell::RefCell;
 use std::os::raw::{c_char, c_int, c_void};
 use std::ptr::{addr_of, addr_of_mut};
 
+use crate::abi::conv;
 use crate::abi::globals;
+use crate::abi::packet::free_body;
 use crate::abi::types::*;
 use crate::io;
 use crate::log;
@@ -55,42 +57,6 @@ pub trait Closer {
     /// # Safety
     /// `r` must point to a valid, initialised `RTMP`.
     unsafe fn close(r: *mut RTMP);
-}
-
-fn hexdump(level: c_int, data: &[u8]) {
-    if log::enabled(level) {
-        for line in log::hex_dump_lines(data) {
-            log::emit(level, &line);
-        }
-    }
-}
-
-/// A byte slice of a C buffer (empty for NULL or 0).
-///
-/// # Safety
-/// When non-NULL, `p` must be readable for `len` bytes for the returned lifetime.
-unsafe fn slice<'a>(p: *const c_char, len: usize) -> &'a [u8] {
-    if p.is_null() || len == 0 {
-        &[]
-    } else {
-        // SAFETY: caller contract.
-        unsafe { std::slice::from_raw_parts(p as *const u8, len) }
-    }
-}
-
-/// Frees a packet body allocated with librtmp's 18 bytes of header room (and clears it).
-///
-/// # Safety
-/// `p` valid; its `m_body` NULL or such an allocation.
-unsafe fn free_body(p: *mut RTMPPacket) {
-    // SAFETY: see the function contract.
-    unsafe {
-        let body = (*p).m_body;
-        if !body.is_null() {
-            libc::free(body.sub(RTMP_MAX_HEADER_SIZE) as *mut c_void);
-            (*p).m_body = std::ptr::null_mut();
-        }
-    }
 }
 
 /// The reader's view of a packet.
@@ -681,7 +647,7 @@ unsafe fn read_chunk<C: Closer>(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
                         crate::rtmp_log!(log::ERROR, "{F}, failed to read extended timestamp");
                         return fail(p);
                     }
-                    let peek = slice((*r).m_sb.sb_start, upto - have);
+                    let peek = conv::bytes_n((*r).m_sb.sb_start.cast(), upto - have);
                     hdr[have..upto].copy_from_slice(peek);
                     let Ok(h) = rd::header(&hdr[..upto], &st, &mut pkt) else {
                         store_fields(p, &pkt);
@@ -696,7 +662,7 @@ unsafe fn read_chunk<C: Closer>(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
             }
         };
         store_fields(p, &pkt);
-        hexdump(log::DEBUG2, &hdr[..h.len]);
+        log::hex_dump(log::DEBUG2, &hdr[..h.len]);
 
         let (size, read) = (pkt.body_size, pkt.bytes_read);
         let plan = match h.plan(&pkt, || pending_body_bytes(r)) {
@@ -762,7 +728,7 @@ unsafe fn read_chunk<C: Closer>(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
             }
             return fail(p);
         }
-        hexdump(log::DEBUG2, slice(dst, n));
+        log::hex_dump(log::DEBUG2, conv::bytes_n(dst.cast(), n));
         let (sv, complete) = rd::end_of_chunk(&h, &mut pkt, n);
         (*p).m_nBytesRead = pkt.bytes_read;
 
@@ -789,7 +755,7 @@ unsafe fn read_chunk<C: Closer>(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
             if pkt.packet_type == rd::ABORT {
                 // Abort Message: the named chunk stream's partial message is dropped here, so
                 // its sender may start the next message with any header (librtmp ignores it).
-                handle_abort(r, slice((*p).m_body, size as usize));
+                handle_abort(r, conv::bytes_n((*p).m_body.cast(), size as usize));
             }
         } else {
             store_fields(s, &sv);
@@ -882,8 +848,8 @@ unsafe fn write_message<C: Closer>(
         // The reference dumps each chunk's header and payload.
         let mut first = true;
         for piece in body.chunks(chunk).chain(body.is_empty().then_some(body)) {
-            hexdump(log::DEBUG2, if first { h.first() } else { h.cont() });
-            hexdump(log::DEBUG2, piece);
+            log::hex_dump(log::DEBUG2, if first { h.first() } else { h.cont() });
+            log::hex_dump(log::DEBUG2, piece);
             first = false;
         }
     }
@@ -1080,7 +1046,7 @@ pub unsafe fn send_packet<C: Closer>(r: *mut RTMP, p: *mut RTMPPacket, queue: bo
             (*r).m_sb.sb_socket,
             size
         );
-        let body = slice(pk.m_body, size as usize);
+        let body = conv::bytes_n(pk.m_body.cast(), size as usize);
         if !write_message::<C>(r, &h, body, chunk as usize) {
             return false;
         }
@@ -1166,11 +1132,11 @@ pub unsafe fn send_chunk<C: Closer>(r: *mut RTMP, chunk: *mut RTMPChunk) -> bool
             cs
         );
         let hdr = &(*chunk).c_header;
-        let hdr = slice(hdr.as_ptr(), hs);
-        hexdump(log::DEBUG2, hdr);
-        let payload = slice(c.c_chunk, cs);
+        let hdr = conv::bytes_n(hdr.as_ptr().cast(), hs);
+        log::hex_dump(log::DEBUG2, hdr);
+        let payload = conv::bytes_n(c.c_chunk.cast(), cs);
         if cs > 0 {
-            hexdump(log::DEBUG2, payload);
+            log::hex_dump(log::DEBUG2, payload);
         }
         let mut iov = [
             libc::iovec {
@@ -1415,7 +1381,7 @@ mod tests {
             while out.len() < n {
                 assert!(read_packet::<Reset>(r, &mut p));
                 if p.m_nBytesRead == p.m_nBodySize {
-                    let b = slice(p.m_body, p.m_nBodySize as usize).to_vec();
+                    let b = conv::bytes_n(p.m_body.cast(), p.m_nBodySize as usize).to_vec();
                     out.push((p.m_nChannel, p.m_packetType, p.m_nTimeStamp, b));
                     free_body(&mut p);
                 }
@@ -1500,7 +1466,7 @@ mod tests {
             assert_eq!((*h.0).m_numCalls, 20);
             let first = *(*h.0).m_methodCalls;
             assert_eq!(first.num, 7);
-            assert_eq!(slice(first.name.av_val, 5), b"play\0");
+            assert_eq!(conv::bytes_n(first.name.av_val.cast(), 5), b"play\0");
             drop_request(h.0, 0, true);
             drop_request(h.0, 99, true);
             assert_eq!((*h.0).m_numCalls, 19);
@@ -1543,7 +1509,7 @@ mod tests {
             ];
             let complete = ok && q.m_nBytesRead == q.m_nBodySize;
             let body = if complete {
-                slice(q.m_body, q.m_nBodySize as usize).to_vec()
+                conv::bytes_n(q.m_body.cast(), q.m_nBodySize as usize).to_vec()
             } else {
                 assert!(q.m_body.is_null() || !ok);
                 Vec::new()
@@ -1556,7 +1522,7 @@ mod tests {
                         .iter()
                         .map(|&b| b as u8)
                         .collect(),
-                    slice(ch.c_chunk, ch.c_chunkSize.max(0) as usize).to_vec(),
+                    conv::bytes_n(ch.c_chunk.cast(), ch.c_chunkSize.max(0) as usize).to_vec(),
                 ),
                 None => (0, Vec::new(), Vec::new()),
             };

@@ -314,11 +314,7 @@ pub unsafe fn read(r: *mut RTMP, buf: *mut c_char, size: c_int) -> c_int {
             drop_pending(r);
         }
         let size = usize::try_from(size).unwrap_or(0);
-        let out = if buf.is_null() {
-            &mut [][..]
-        } else {
-            std::slice::from_raw_parts_mut(buf as *mut u8, size)
-        };
+        let out = crate::abi::conv::bytes_mut(buf.cast(), size);
         let mut total = 0usize;
         if !(*r).m_read.buf.is_null() && (*r).m_read.buflen > 0 {
             let n = ((*r).m_read.buflen as usize).min(out.len());

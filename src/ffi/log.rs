@@ -28,9 +28,7 @@ pub unsafe extern "C" fn RTMP_LogHex(level: c_int, data: *const u8, len: libc::c
     }
     guard("RTMP_LogHex", (), || {
         // SAFETY: the caller passes `len` readable bytes.
-        for line in log::hex_lines(unsafe { conv::bytes_n(data, len as usize) }) {
-            log::emit(level, &line);
-        }
+        log::hex(level, unsafe { conv::bytes_n(data, len as usize) })
     })
 }
 
@@ -45,8 +43,6 @@ pub unsafe extern "C" fn RTMP_LogHexString(level: c_int, data: *const u8, len: l
     }
     guard("RTMP_LogHexString", (), || {
         // SAFETY: the caller passes `len` readable bytes.
-        for line in log::hex_dump_lines(unsafe { conv::bytes_n(data, len as usize) }) {
-            log::emit(level, &line);
-        }
+        log::hex_dump(level, unsafe { conv::bytes_n(data, len as usize) })
     })
 }

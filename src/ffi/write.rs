@@ -28,7 +28,7 @@ pub unsafe extern "C" fn RTMP_Write(r: *mut RTMP, buf: *const c_char, size: c_in
             crate::rtmp_log!(log::ERROR, "RTMP_Write: called with a NULL pointer");
             return -1;
         }
-        let data = std::slice::from_raw_parts(buf as *const u8, size as usize);
+        let data = crate::abi::conv::bytes(buf, size);
         write::<crate::driver::session::Close>(r, data)
     })
 }
