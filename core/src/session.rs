@@ -216,10 +216,6 @@ fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(cmd::c_str(b))
 }
 
-fn be32(b: &[u8]) -> u32 {
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
-}
-
 /// The decisions for one message, with the transaction counter they advance.
 struct Session<'s, 'a> {
     st: &'s State<'a>,
@@ -660,7 +656,7 @@ impl Session<'_, '_> {
             body.len()
         );
         if body.len() >= 6 {
-            let v = be32(&body[2..6]);
+            let v = crate::bytes::be32(&body[2..6]);
             let vi = v as i32;
             match ty {
                 0 => crate::diag!(diag::DEBUG, "{F}, Stream Begin {vi}"),
@@ -761,7 +757,7 @@ pub fn handle(
         }
         PT_SERVER_BW => {
             if body.len() >= 4 {
-                let bw = be32(body) as i32;
+                let bw = crate::bytes::be32(body) as i32;
                 s.out.push(Action::SetServerBw(bw));
                 crate::diag!(diag::DEBUG, "HandleServerBW: server BW = {bw}");
             }
@@ -769,7 +765,7 @@ pub fn handle(
         }
         PT_CLIENT_BW => {
             if body.len() >= 4 {
-                let bw = be32(body) as i32;
+                let bw = crate::bytes::be32(body) as i32;
                 let bw2 = if body.len() > 4 { body[4] } else { 0xFF };
                 s.out.push(Action::SetClientBw(bw, bw2));
                 crate::diag!(diag::DEBUG, "HandleClientBW: client BW = {bw} {bw2}");

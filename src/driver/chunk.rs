@@ -286,7 +286,10 @@ unsafe fn consume<C: Closer>(r: *mut RTMP, n: usize) -> bool {
 ///
 /// RTMPT seam: with `RTMP_FEATURE_HTTP` the HTTP issue parses responses before handing out
 /// bytes. RTMPE seam: each piece is RC4-decrypted when `Link.rc4keyIn` is set.
-unsafe fn read_n<C: Closer>(r: *mut RTMP, dst: *mut u8, n: usize, direct: bool) -> bool {
+///
+/// # Safety
+/// `r` must point to a valid `RTMP` and `dst` be writable for `n` bytes.
+pub(crate) unsafe fn read_n<C: Closer>(r: *mut RTMP, dst: *mut u8, n: usize, direct: bool) -> bool {
     // SAFETY: caller passes a valid handle and `dst` writable for `n` bytes.
     unsafe {
         let sb = addr_of_mut!((*r).m_sb);

@@ -464,46 +464,15 @@ pub unsafe fn delete_stream(r: *mut RTMP) {
 // ---------------------------------------------------------------------------------------------
 // Connecting
 
-/// Reads exactly `dst.len()` bytes through `m_sb` (the handshake's ReadN), counting them in
-/// `m_nBytesIn`. On EOF or error the connection is closed (not on a receive timeout).
+/// The handshake's ReadN: exactly `dst.len()` bytes through `m_sb`, counted in `m_nBytesIn`
+/// (the chunk layer's ReadN, so acknowledgements follow the same rule as librtmp's). On EOF or
+/// error the session is closed (not on a receive timeout).
 ///
 /// # Safety
 /// `r` must point to a valid `RTMP`.
 pub(crate) unsafe fn read_exact(r: *mut RTMP, dst: &mut [u8]) -> bool {
-    // SAFETY: caller passes a valid handle; copies stay inside sb_buf (start_offset checks).
-    unsafe {
-        let sb = addr_of_mut!((*r).m_sb);
-        (*sb).sb_timedout = 0;
-        let mut got = 0usize;
-        while got < dst.len() {
-            let avail = (*sb).sb_size;
-            if avail > 0 {
-                let Some(off) = io::start_offset(sb) else {
-                    crate::rtmp_log!(log::ERROR, "ReadN, inconsistent receive buffer");
-                    return false;
-                };
-                let k = (avail as usize).min(dst.len() - got);
-                let src = (std::ptr::addr_of!((*sb).sb_buf) as *const u8).add(off);
-                std::ptr::copy_nonoverlapping(src, dst.as_mut_ptr().add(got), k);
-                (*sb).sb_start = (*sb).sb_start.add(k);
-                (*sb).sb_size -= k as c_int;
-                (*r).m_nBytesIn = (*r).m_nBytesIn.wrapping_add(k as c_int);
-                got += k;
-                continue;
-            }
-            let n = io::fill(sb);
-            if n < 1 {
-                if (*sb).sb_timedout == 0 {
-                    if n == 0 {
-                        crate::rtmp_log!(log::DEBUG, "ReadN, RTMP socket closed by peer");
-                    }
-                    close_session(r, false);
-                }
-                return false;
-            }
-        }
-        true
-    }
+    // SAFETY: caller contract; `dst` is writable for its length.
+    unsafe { chunk::read_n::<Close>(r, dst.as_mut_ptr(), dst.len(), false) }
 }
 
 /// Writes all of `b`; a failure closes the session when the connection broke.

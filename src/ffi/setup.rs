@@ -158,30 +158,6 @@ pub unsafe extern "C" fn RTMP_ParsePlaypath(input: *mut AVal, out: *mut AVal) {
 // ---------------------------------------------------------------------------------------------
 // RTMP_SetOpt
 
-/// Appends `prop` to `obj` as `AMF_AddProp` does: the array grows by 16 with libc `realloc`,
-/// the property is copied shallowly. (To be merged with the AMF module's `AMF_AddProp`.)
-///
-/// # Safety
-/// `obj` must be a valid `AMFObject` whose `o_props` came from libc (or is NULL).
-unsafe fn add_prop(obj: &mut AMFObject, prop: AMFObjectProperty) -> bool {
-    if obj.o_num & 0x0f == 0 {
-        let Ok(n) = usize::try_from(obj.o_num) else {
-            return false;
-        };
-        let size = (n + 16) * std::mem::size_of::<AMFObjectProperty>();
-        // SAFETY: `o_props` is a libc block or NULL.
-        let p = unsafe { libc::realloc(obj.o_props as *mut c_void, size) };
-        if p.is_null() {
-            return false;
-        }
-        obj.o_props = p as *mut AMFObjectProperty;
-    }
-    // SAFETY: the array has room for at least o_num + 1 entries.
-    unsafe { obj.o_props.add(obj.o_num as usize).write(prop) };
-    obj.o_num += 1;
-    true
-}
-
 /// Applies one `conn=` value (C string `view`, AVal `arg`) to `Link.extras`.
 ///
 /// # Safety
@@ -256,7 +232,7 @@ unsafe fn set_conn(r: &mut RTMP, arg: &AVal, view: &[u8]) -> bool {
     }
     let is_object = prop.p_type == AMF_OBJECT;
     // SAFETY: `obj` is a valid object of the tree.
-    if !unsafe { add_prop(&mut *obj, prop) } {
+    if !unsafe { crate::driver::amf::add_prop(obj, &prop) } {
         log::emit(log::ERROR, "conn: out of memory");
         return false;
     }

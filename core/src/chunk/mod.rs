@@ -14,6 +14,8 @@
 
 pub mod reader;
 
+use crate::bytes::{be24, be32, put_be24};
+
 /// Header sizes (basic byte included) for the four header types, as librtmp counts them.
 pub const HEADER_SIZES: [usize; 4] = [12, 8, 4, 1];
 /// Header types (the `fmt` field).
@@ -184,10 +186,10 @@ pub fn encode_headers(
     let ext = t >= EXT_TS;
     let mut n = encode_basic_header(header_type, channel, &mut h.first);
     if header_type <= SMALL {
-        put24(&mut h.first[n..], t.min(EXT_TS));
+        let _ = put_be24(&mut h.first[n..], t.min(EXT_TS));
         n += 3;
         if header_type <= MEDIUM {
-            put24(&mut h.first[n..], body_size);
+            let _ = put_be24(&mut h.first[n..], body_size);
             h.first[n + 3] = packet_type;
             n += 4;
             if header_type == LARGE {
@@ -334,10 +336,10 @@ pub fn decode_message_header(fmt: u8, bytes: &[u8]) -> MessageHeader {
     let n = message_header_len(fmt);
     let mut m = MessageHeader::default();
     if n >= 3 {
-        m.timestamp = Some(get24(bytes));
+        m.timestamp = Some(be24(bytes));
     }
     if n >= 7 {
-        m.body_size = Some(get24(&bytes[3..]));
+        m.body_size = Some(be24(&bytes[3..]));
         m.packet_type = Some(bytes[6]);
     }
     if n >= 11 {
@@ -346,20 +348,6 @@ pub fn decode_message_header(fmt: u8, bytes: &[u8]) -> MessageHeader {
         ]));
     }
     m
-}
-
-pub fn get24(b: &[u8]) -> u32 {
-    u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2])
-}
-
-pub fn put24(b: &mut [u8], v: u32) {
-    b[0] = (v >> 16) as u8;
-    b[1] = (v >> 8) as u8;
-    b[2] = v as u8;
-}
-
-pub fn get32(b: &[u8]) -> u32 {
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
 }
 
 /// Why a Set Chunk Size body is refused.
@@ -375,7 +363,7 @@ pub fn parse_set_chunk_size(body: &[u8]) -> Result<i32, ChunkSizeError> {
     if body.len() < 4 {
         return Err(ChunkSizeError::Short);
     }
-    let v = get32(body);
+    let v = be32(body);
     if v & 0x8000_0000 != 0 {
         return Err(ChunkSizeError::HighBit);
     }
@@ -390,7 +378,7 @@ pub fn parse_abort(body: &[u8]) -> Option<u32> {
     if body.len() < 4 {
         return None;
     }
-    Some(get32(body)).filter(|c| (MIN_CHANNEL..=MAX_CHANNEL).contains(c))
+    Some(be32(body)).filter(|c| (MIN_CHANNEL..=MAX_CHANNEL).contains(c))
 }
 
 /// The method name and transaction id of an AMF0 command body (`02 len name 00 number ...`).

@@ -18,8 +18,9 @@
 //! the state where steps 2 to 5 amount to exactly what that loop does.
 #![forbid(unsafe_code)]
 
-use super::{decode_basic_header, decode_message_header, get32, message_header_len};
+use super::{decode_basic_header, decode_message_header, message_header_len};
 use super::{EXT_TS, LARGE, MEDIUM, MINIMUM};
+use crate::bytes::be32;
 
 /// Flag in a stored channel's `has_abs_timestamp`: the message in progress has an extended
 /// timestamp, whose value is in `timestamp` (so that a continuation chunk can tell a repeated
@@ -243,7 +244,7 @@ pub fn header(buf: &[u8], st: &Start, pkt: &mut InChannel) -> Result<ChunkHeader
                 piece: Piece::OptionalExt,
             });
         }
-        if get32(&buf[hlen..]) == v {
+        if be32(&buf[hlen..]) == v {
             hlen += 4;
         }
     } else if pkt.timestamp == EXT_TS {
@@ -254,7 +255,7 @@ pub fn header(buf: &[u8], st: &Start, pkt: &mut InChannel) -> Result<ChunkHeader
                 piece: Piece::ExtTimestamp,
             });
         }
-        pkt.timestamp = get32(&buf[hlen..]);
+        pkt.timestamp = be32(&buf[hlen..]);
         hlen += 4;
     }
     Ok(ChunkHeader {
