@@ -39,11 +39,7 @@ fn panicked(func: &str, payload: Box<dyn Any + Send>) {
 /// Like [`guard`] for a pointer argument that must not be NULL.
 #[inline]
 pub fn guard_ptr<T, R>(func: &'static str, ptr: *const T, fail: R, body: impl FnOnce() -> R) -> R {
-    if ptr.is_null() {
-        null_argument(func);
-        return fail;
-    }
-    guard(func, fail, body)
+    guard_ptrs(func, &[ptr as *const c_void], fail, body)
 }
 
 /// Like [`guard_ptr`] for any number of pointer arguments that must not be NULL: the first
