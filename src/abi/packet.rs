@@ -1,7 +1,7 @@
 //! Packet bodies: libc allocations with `RTMP_MAX_HEADER_SIZE` spare bytes in front of
 //! `m_body`, so C code may `free(m_body - 18)` and headers can be built in place.
 
-use std::os::raw::c_void;
+use std::os::raw::{c_char, c_void};
 
 use super::types::{RTMPPacket, RTMP_MAX_HEADER_SIZE};
 
@@ -24,6 +24,20 @@ pub unsafe fn alloc_body(p: *mut RTMPPacket, size: u32) -> bool {
         (*p).m_nBytesRead = 0;
     }
     true
+}
+
+/// Allocates a body of `size` bytes without clearing it (for bodies about to be filled), with
+/// the header room zeroed; NULL when the allocation fails. Released like [`free_body`] does.
+pub fn alloc_body_uninit(size: u32) -> *mut c_char {
+    // SAFETY: plain libc allocation; freed with free(m_body - 18) like RTMPPacket_Alloc's.
+    unsafe {
+        let block = libc::malloc(size as usize + RTMP_MAX_HEADER_SIZE) as *mut c_char;
+        if block.is_null() {
+            return block;
+        }
+        std::ptr::write_bytes(block, 0, RTMP_MAX_HEADER_SIZE);
+        block.add(RTMP_MAX_HEADER_SIZE)
+    }
 }
 
 /// Frees the body of `p` (if any) and clears `m_body`.

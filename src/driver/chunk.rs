@@ -386,19 +386,6 @@ unsafe fn pending_body_bytes(r: *mut RTMP) -> u64 {
     sum
 }
 
-/// Allocates an uninitialised body (with librtmp's 18 bytes of header room, zeroed).
-unsafe fn alloc_body_uninit(size: u32) -> *mut c_char {
-    // SAFETY: plain libc allocation; freed with free(m_body - 18) like RTMPPacket_Alloc's.
-    unsafe {
-        let block = libc::malloc(size as usize + RTMP_MAX_HEADER_SIZE) as *mut c_char;
-        if block.is_null() {
-            return block;
-        }
-        std::ptr::write_bytes(block, 0, RTMP_MAX_HEADER_SIZE);
-        block.add(RTMP_MAX_HEADER_SIZE)
-    }
-}
-
 /// The end of a message on chunk stream `ch` (see `reader::finish_message`): `p` (reader view
 /// `pkt`) and the stored copy `s` (view `sv`) are updated, `s` loses the body.
 ///
@@ -687,7 +674,7 @@ unsafe fn read_chunk<C: Closer>(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
             }
         };
         if plan.alloc {
-            let body = alloc_body_uninit(size);
+            let body = crate::abi::packet::alloc_body_uninit(size);
             if body.is_null() {
                 crate::rtmp_log!(log::ERROR, "{F}, failed to allocate packet");
                 return false;
@@ -865,11 +852,7 @@ unsafe fn write_message<C: Closer>(
                 iov_len: 0,
             }; io::MAX_IOV];
             for (v, s) in iov.iter_mut().zip(cc::Segments::new(body.len(), chunk)) {
-                let bytes: &[u8] = match s {
-                    cc::Segment::First => h.first(),
-                    cc::Segment::Cont => h.cont(),
-                    cc::Segment::Body(a, b) => &body[a..b],
-                };
+                let bytes = s.bytes(h, body);
                 *v = libc::iovec {
                     iov_base: bytes.as_ptr() as *mut c_void,
                     iov_len: bytes.len(),
@@ -886,14 +869,7 @@ unsafe fn write_message<C: Closer>(
                 Err(_) => &mut local,
             };
             buf.clear();
-            buf.reserve(cc::Segments::wire_len(h, body.len(), chunk));
-            for s in cc::Segments::new(body.len(), chunk) {
-                match s {
-                    cc::Segment::First => buf.extend_from_slice(h.first()),
-                    cc::Segment::Cont => buf.extend_from_slice(h.cont()),
-                    cc::Segment::Body(a, b) => buf.extend_from_slice(&body[a..b]),
-                }
-            }
+            cc::pack(h, body, chunk, buf);
             let ok = write_n::<C>(r, buf.as_ptr(), buf.len());
             if buf.capacity() > PACK_KEEP {
                 *buf = Vec::new();
@@ -960,20 +936,11 @@ unsafe fn queue_method(r: *mut RTMP, name: &[u8], txn: c_int) -> bool {
             }
             (*r).m_methodCalls = v;
         }
-        let s = libc::malloc(name.len() + 1) as *mut c_char;
-        if s.is_null() {
+        let Some(name) = conv::malloc_aval(name) else {
             crate::rtmp_log!(log::ERROR, "RTMP_SendPacket, failed to queue the invoke");
             return false;
-        }
-        std::ptr::copy_nonoverlapping(name.as_ptr() as *const c_char, s, name.len());
-        *s.add(name.len()) = 0;
-        *(*r).m_methodCalls.add(n) = RTMP_METHOD {
-            name: AVal {
-                av_val: s,
-                av_len: name.len() as c_int,
-            },
-            num: txn,
         };
+        *(*r).m_methodCalls.add(n) = RTMP_METHOD { name, num: txn };
         (*r).m_numCalls = n as c_int + 1;
         true
     }

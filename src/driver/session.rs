@@ -70,11 +70,11 @@ unsafe fn send_server_bw(r: *mut RTMP) -> bool {
     unsafe { chunk::send_server_bw::<Close>(r) }
 }
 
-/// `RTMP_ReadPacket`.
+/// `RTMP_ReadPacket` (the chunk layer closes the session on a broken connection).
 ///
 /// # Safety
 /// `r` and `p` must be valid.
-unsafe fn read_packet_raw(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
+pub(crate) unsafe fn read_packet(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
     // SAFETY: caller contract.
     unsafe { chunk::read_packet::<Close>(r, p) }
 }
@@ -109,7 +109,7 @@ pub unsafe fn close_session(r: *mut RTMP, reconnect: bool) {
                     let pp = av(&(*r).Link.playpath);
                     let txn = next_txn(r);
                     let mut b = cmd::call(b"FCUnpublish", txn, &[Value::String(pp.into())]);
-                    send_invoke_raw(r, 3, cc::MEDIUM, 0, 0, &mut b, false);
+                    send_invoke(r, 3, cc::MEDIUM, 0, 0, &mut b, false);
                 }
                 send_delete_stream(r, id);
             }
@@ -175,20 +175,6 @@ pub unsafe fn close_session(r: *mut RTMP, reconnect: bool) {
     }
 }
 
-/// After a chunk-layer call failed: when it dropped the connection (its own close only resets
-/// the transport), finish librtmp's close for the session parts.
-///
-/// # Safety
-/// `r` must point to a valid `RTMP`.
-pub(crate) unsafe fn after_io_failure(r: *mut RTMP) {
-    // SAFETY: caller contract.
-    unsafe {
-        if (*r).m_sb.sb_socket == -1 {
-            close_session(r, false);
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Sending commands
 
@@ -201,8 +187,8 @@ unsafe fn next_txn(r: *mut RTMP) -> f64 {
     }
 }
 
-/// Sends an invoke (type 0x14) without the post-failure session close.
-unsafe fn send_invoke_raw(
+/// Sends an invoke (type 0x14); a failed send closes the session (the chunk layer's closer).
+unsafe fn send_invoke(
     r: *mut RTMP,
     channel: c_int,
     header: u8,
@@ -227,46 +213,12 @@ unsafe fn send_invoke_raw(
     unsafe { chunk::send_packet::<Close>(r, &mut p, queue) }
 }
 
-unsafe fn send_invoke(
-    r: *mut RTMP,
-    channel: c_int,
-    header: u8,
-    ts: u32,
-    sid: i32,
-    body: &mut [u8],
-    queue: bool,
-) -> bool {
-    // SAFETY: caller passes a valid handle.
-    unsafe {
-        let ok = send_invoke_raw(r, channel, header, ts, sid, body, queue);
-        if !ok {
-            after_io_failure(r);
-        }
-        ok
-    }
-}
-
 unsafe fn send_delete_stream(r: *mut RTMP, id: c_int) -> bool {
     // SAFETY: caller passes a valid handle.
     unsafe {
         let txn = next_txn(r);
         let mut b = cmd::call(b"deleteStream", txn, &[Value::Number(f64::from(id))]);
-        send_invoke_raw(r, 3, cc::MEDIUM, 0, 0, &mut b, false)
-    }
-}
-
-/// A user control message; a failed send closes the session.
-///
-/// # Safety
-/// `r` must point to a valid `RTMP`.
-unsafe fn send_ctrl_or_close(r: *mut RTMP, ty: i16, obj: u32, time: u32) -> bool {
-    // SAFETY: caller passes a valid handle.
-    unsafe {
-        let ok = send_ctrl(r, ty, obj, time);
-        if !ok {
-            after_io_failure(r);
-        }
-        ok
+        send_invoke(r, 3, cc::MEDIUM, 0, 0, &mut b, false)
     }
 }
 
@@ -275,11 +227,7 @@ unsafe fn send_connect_packet(r: *mut RTMP, cp: *mut RTMPPacket) -> bool {
     // readable per the C contract.
     unsafe {
         if !cp.is_null() {
-            let ok = chunk::send_packet::<Close>(r, cp, true);
-            if !ok {
-                after_io_failure(r);
-            }
-            return ok;
+            return chunk::send_packet::<Close>(r, cp, true);
         }
         let link = &(*r).Link;
         let write = link.protocol & RTMP_FEATURE_WRITE != 0;
@@ -404,7 +352,7 @@ pub unsafe fn seek(r: *mut RTMP, ms: c_int) -> bool {
 pub unsafe fn update_buffer_ms(r: *mut RTMP) {
     // SAFETY: caller contract.
     unsafe {
-        send_ctrl_or_close(r, 3, (*r).m_stream_id as u32, (*r).m_nBufferMS as u32);
+        send_ctrl(r, 3, (*r).m_stream_id as u32, (*r).m_nBufferMS as u32);
     }
 }
 
@@ -454,9 +402,7 @@ pub unsafe fn delete_stream(r: *mut RTMP) {
             return;
         }
         (*r).m_bPlaying = 0;
-        if !send_delete_stream(r, (*r).m_stream_id) {
-            after_io_failure(r);
-        }
+        send_delete_stream(r, (*r).m_stream_id);
         (*r).m_stream_id = -1;
     }
 }
@@ -475,19 +421,13 @@ pub(crate) unsafe fn read_exact(r: *mut RTMP, dst: &mut [u8]) -> bool {
     unsafe { chunk::read_n::<Close>(r, dst.as_mut_ptr(), dst.len(), false) }
 }
 
-/// Writes all of `b`; a failure closes the session when the connection broke.
+/// Writes all of `b` (the handshake's WriteN); a failure closes the session.
 ///
 /// # Safety
 /// `r` must point to a valid `RTMP`.
 pub(crate) unsafe fn write_all(r: *mut RTMP, b: &[u8]) -> bool {
     // SAFETY: caller passes a valid handle; `b` is alive for the call.
-    unsafe {
-        let ok = chunk::write_n::<Close>(r, b.as_ptr(), b.len());
-        if !ok {
-            after_io_failure(r);
-        }
-        ok
-    }
+    unsafe { chunk::write_n::<Close>(r, b.as_ptr(), b.len()) }
 }
 
 /// The client handshake: FP9 digest when encrypting or when a SWF hash is set, else plain.
@@ -881,17 +821,13 @@ unsafe fn apply(r: *mut RTMP, actions: Vec<Action>) {
                     object,
                     time,
                 } => {
-                    send_ctrl_or_close(r, ctrl_type, object, time);
+                    send_ctrl(r, ctrl_type, object, time);
                 }
                 Action::SendServerBw => {
-                    if !send_server_bw(r) {
-                        after_io_failure(r);
-                    }
+                    send_server_bw(r);
                 }
                 Action::SendChunkSize(n) => {
-                    if !chunk::send_set_chunk_size::<Close>(r, n) {
-                        after_io_failure(r);
-                    }
+                    chunk::send_set_chunk_size::<Close>(r, n);
                 }
                 Action::DropCall(i) => drop_request(r, i as c_int, true),
                 Action::SetStreamId(id) => (*r).m_stream_id = id,
@@ -1010,18 +946,6 @@ pub unsafe fn client_packet(r: *mut RTMP, p: &RTMPPacket) -> c_int {
 
 // ---------------------------------------------------------------------------------------------
 // Stream control
-
-/// One `RTMP_ReadPacket`; on failure, completes the close when the connection was dropped.
-pub(crate) unsafe fn read_packet(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
-    // SAFETY: caller passes valid pointers.
-    unsafe {
-        if read_packet_raw(r, p) {
-            return true;
-        }
-        after_io_failure(r);
-        false
-    }
-}
 
 fn is_ready(p: &RTMPPacket) -> bool {
     p.m_nBytesRead == p.m_nBodySize

@@ -223,6 +223,26 @@ pub enum Segment {
     Body(usize, usize),
 }
 
+impl Segment {
+    /// The bytes of this segment of a message with headers `h` and body `body`.
+    #[inline]
+    pub fn bytes<'a>(self, h: &'a Headers, body: &'a [u8]) -> &'a [u8] {
+        match self {
+            Segment::First => h.first(),
+            Segment::Cont => h.cont(),
+            Segment::Body(a, b) => &body[a..b],
+        }
+    }
+}
+
+/// Appends the wire bytes of one message (headers `h`, `body` cut at `chunk_size`) to `out`.
+pub fn pack(h: &Headers, body: &[u8], chunk_size: usize, out: &mut Vec<u8>) {
+    out.reserve(Segments::wire_len(h, body.len(), chunk_size));
+    for s in Segments::new(body.len(), chunk_size) {
+        out.extend_from_slice(s.bytes(h, body));
+    }
+}
+
 /// The segments of one message in wire order: first header, payload, then for every further
 /// chunk a continuation header and its payload. A zero-length body is just the header.
 #[derive(Clone, Debug)]
@@ -449,13 +469,7 @@ mod tests {
 
     fn wire(h: &Headers, body: &[u8], chunk: usize) -> Vec<u8> {
         let mut v = Vec::new();
-        for s in Segments::new(body.len(), chunk) {
-            match s {
-                Segment::First => v.extend_from_slice(h.first()),
-                Segment::Cont => v.extend_from_slice(h.cont()),
-                Segment::Body(a, b) => v.extend_from_slice(&body[a..b]),
-            }
-        }
+        pack(h, body, chunk, &mut v);
         assert_eq!(v.len(), Segments::wire_len(h, body.len(), chunk));
         v
     }

@@ -1,18 +1,12 @@
 use super::memory::{Memory, Message, Outcome, ReadError};
 use super::*;
-use crate::chunk::{encode_headers, Segment, Segments, SMALL};
+use crate::chunk::{encode_headers, pack, SMALL};
 
 /// The wire bytes of one message as the library's writer sends it.
 fn msg(fmt: u8, ch: u32, t: u32, ty: u8, sid: i32, body: &[u8], chunk: usize) -> Vec<u8> {
     let h = encode_headers(fmt, ch, t, body.len() as u32, ty, sid);
     let mut v = Vec::new();
-    for s in Segments::new(body.len(), chunk) {
-        match s {
-            Segment::First => v.extend_from_slice(h.first()),
-            Segment::Cont => v.extend_from_slice(h.cont()),
-            Segment::Body(a, b) => v.extend_from_slice(&body[a..b]),
-        }
-    }
+    pack(&h, body, chunk, &mut v);
     v
 }
 
