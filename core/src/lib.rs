@@ -12,6 +12,7 @@ pub mod diag;
 pub mod flv;
 pub mod handshake;
 pub mod resume;
+pub mod rtmpt;
 pub mod session;
 pub mod swf;
 pub mod url;

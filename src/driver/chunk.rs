@@ -33,6 +33,7 @@ use std::cell::RefCell;
 use std::os::raw::{c_char, c_int, c_void};
 use std::ptr::{addr_of, addr_of_mut};
 
+use super::wire;
 use crate::abi::conv;
 use crate::abi::globals;
 use crate::abi::packet::free_body;
@@ -114,6 +115,7 @@ pub unsafe fn reset_transport(r: *mut RTMP) {
     // (or by librtmp-compatible code) and is cleared right after.
     unsafe {
         io::close(addr_of_mut!((*r).m_sb));
+        wire::free_keys(r);
         (*r).m_sb.sb_socket = -1;
         (*r).m_sb.sb_size = 0;
         (*r).m_nBWCheckCounter = 0;
@@ -256,14 +258,13 @@ unsafe fn ensure_buffered<C: Closer>(r: *mut RTMP, n: usize) -> bool {
                 crate::rtmp_log!(log::ERROR, "RTMP_ReadPacket, inconsistent receive buffer");
                 return false;
             };
-            let size = (*sb).sb_size as usize;
-            if size >= n {
+            if wire::buffered(r) >= n {
                 return true;
             }
             if off + n > io::SB_CAPACITY && !io::compact(sb) {
                 return false;
             }
-            if io::fill(sb) < 1 {
+            if wire::fill(r) < 1 {
                 return read_failed::<C>(r);
             }
         }
@@ -276,6 +277,7 @@ unsafe fn consume<C: Closer>(r: *mut RTMP, n: usize) -> bool {
     unsafe {
         (*r).m_sb.sb_start = (*r).m_sb.sb_start.add(n);
         (*r).m_sb.sb_size -= n as c_int;
+        wire::taken(r, n);
         account_read::<C>(r, n)
     }
 }
@@ -300,7 +302,7 @@ pub(crate) unsafe fn read_n<C: Closer>(r: *mut RTMP, dst: *mut u8, n: usize, dir
                 crate::rtmp_log!(log::ERROR, "RTMP_ReadPacket, inconsistent receive buffer");
                 return false;
             };
-            let avail = (*sb).sb_size as usize;
+            let avail = wire::buffered(r);
             if avail > 0 {
                 let k = avail.min(n - got);
                 let src = (addr_of!((*sb).sb_buf) as *const u8).add(off);
@@ -311,8 +313,8 @@ pub(crate) unsafe fn read_n<C: Closer>(r: *mut RTMP, dst: *mut u8, n: usize, dir
                 }
                 continue;
             }
-            if direct {
-                let k = io::recv_direct(sb, dst.add(got), n - got);
+            if direct && !wire::tunnelled(r) {
+                let k = wire::recv_direct(r, dst.add(got), n - got);
                 if k < 1 {
                     return read_failed::<C>(r);
                 }
@@ -320,7 +322,7 @@ pub(crate) unsafe fn read_n<C: Closer>(r: *mut RTMP, dst: *mut u8, n: usize, dir
                 if !account_read::<C>(r, k as usize) {
                     return false;
                 }
-            } else if io::fill(sb) < 1 {
+            } else if wire::fill(r) < 1 {
                 return read_failed::<C>(r);
             }
         }
@@ -433,10 +435,7 @@ unsafe fn read_buffered_continuation(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
     // bytes inside `sb_buf`; the channel arrays hold `m_channelsAllocatedIn` entries; the
     // stored body holds `m_nBodySize` bytes and does not overlap `sb_buf`.
     unsafe {
-        if log::enabled(log::DEBUG2)
-            || (*r).Link.protocol & RTMP_FEATURE_HTTP != 0
-            || !(*r).Link.rc4keyIn.is_null()
-        {
+        if log::enabled(log::DEBUG2) || wire::tunnelled(r) {
             return false;
         }
         let sb = addr_of_mut!((*r).m_sb);
@@ -768,6 +767,13 @@ unsafe fn read_chunk<C: Closer>(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
 pub unsafe fn write_iov<C: Closer>(r: *mut RTMP, iov: &mut [libc::iovec]) -> bool {
     // SAFETY: caller passes a valid handle and readable iovecs.
     unsafe {
+        if !wire::plain(r) {
+            if !wire::send(r, iov) {
+                C::close(r);
+                return false;
+            }
+            return true;
+        }
         let sb = addr_of_mut!((*r).m_sb);
         let mut idx = 0usize;
         while idx < iov.len() {

@@ -8,4 +8,5 @@ pub mod props;
 pub mod read;
 pub mod serve;
 pub mod session;
+pub mod wire;
 pub mod write;

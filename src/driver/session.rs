@@ -113,6 +113,7 @@ pub unsafe fn close_session(r: *mut RTMP, reconnect: bool) {
                 }
                 send_delete_stream(r, id);
             }
+            super::wire::close(r);
             let fd = (*r).m_sb.sb_socket;
             if fd != -1 {
                 if publishing {
@@ -526,9 +527,7 @@ pub unsafe fn connect1(r: *mut RTMP, cp: *mut RTMPPacket) -> bool {
     // SAFETY: caller passes a valid handle.
     unsafe {
         let proto = (*r).Link.protocol;
-        let unsupported = if proto & RTMP_FEATURE_HTTP != 0 {
-            Some("HTTP tunnelling (rtmpt)")
-        } else if proto & RTMP_FEATURE_ENC != 0 {
+        let unsupported = if proto & RTMP_FEATURE_ENC != 0 {
             Some("encryption (rtmpe)")
         } else if proto & RTMP_FEATURE_MFP != 0 {
             Some("RTMFP")
@@ -540,7 +539,11 @@ pub unsafe fn connect1(r: *mut RTMP, cp: *mut RTMPPacket) -> bool {
             close_session(r, false);
             return false;
         }
-        if proto & RTMP_FEATURE_SSL != 0 && !start_tls(r) {
+        if proto & RTMP_FEATURE_SSL != 0 && !super::wire::start_tls(r) {
+            close_session(r, false);
+            return false;
+        }
+        if proto & RTMP_FEATURE_HTTP != 0 && !super::wire::open(r) {
             close_session(r, false);
             return false;
         }
@@ -557,42 +560,6 @@ pub unsafe fn connect1(r: *mut RTMP, cp: *mut RTMPPacket) -> bool {
             return false;
         }
         true
-    }
-}
-
-/// TLS client handshake for `rtmps://` on the connected socket, to `Link.hostname`, bounded by
-/// `Link.timeout`; certificate checked unless `tlsVerify=0` or `LIBRTMP_TLS_VERIFY=0`.
-unsafe fn start_tls(r: *mut RTMP) -> bool {
-    const F: &str = "RTMP_Connect1";
-    // SAFETY: caller passes a valid handle.
-    unsafe {
-        let host = host_text(&(*r).Link.hostname);
-        let host = net::bare_host(&host);
-        let by_option = (*r).Link.lFlags & RTMP_LF_NOTLSVERIFY != 0;
-        let verify = !(by_option || io::tls::verify_disabled_by_env());
-        if !verify {
-            let why = if by_option {
-                "tlsVerify=0"
-            } else {
-                "LIBRTMP_TLS_VERIFY=0"
-            };
-            crate::rtmp_log!(
-                log::WARNING,
-                "TLS certificate checking is off ({why}): the server at {host} is not \
-                 authenticated, and anyone on the path can read and change the stream"
-            );
-        }
-        let timeout = net::timeout_of((*r).Link.timeout);
-        match io::start_tls_client(addr_of_mut!((*r).m_sb), host, verify, timeout) {
-            Ok(version) => {
-                crate::rtmp_log!(log::DEBUG, "{F}, TLS to {host} established ({version})");
-                true
-            }
-            Err(why) => {
-                crate::rtmp_log!(log::ERROR, "{F}, TLS: {why}");
-                false
-            }
-        }
     }
 }
 

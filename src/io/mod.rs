@@ -7,6 +7,7 @@
 //! `sb_size` between calls). While TLS is on, `sb_ssl` points to a [`tls::Shared`] session and
 //! every receive and send goes through it; it is NULL otherwise, as consumers test it.
 
+pub mod crypt;
 pub mod http;
 pub mod net;
 pub mod tls;
@@ -664,5 +665,30 @@ mod tests {
         // SAFETY: as above; `close` frees the session (the descriptor is `a`'s, closed by it).
         unsafe { detach(&mut *sb) };
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// The address a connected socket is connected to.
+pub fn peer_addr(fd: c_int) -> Option<std::net::SocketAddr> {
+    use std::os::fd::BorrowedFd;
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: the descriptor is open for the duration of this call (the caller's socket); it
+    // is only borrowed, never closed here.
+    let b = unsafe { BorrowedFd::borrow_raw(fd) };
+    let owned = b.try_clone_to_owned().ok()?;
+    let s = std::net::TcpStream::from(owned);
+    s.peer_addr().ok()
+}
+
+/// Puts the connection `new` on the descriptor number `old` (which keeps its number, so a
+/// caller polling it sees the new connection) and closes `new`'s own number.
+pub fn replace_fd(old: c_int, new: c_int) -> bool {
+    // SAFETY: plain descriptor calls on numbers owned by the caller.
+    unsafe {
+        let ok = libc::dup2(new, old) == old;
+        libc::close(new);
+        ok
     }
 }
