@@ -331,9 +331,9 @@ fn xtea_encrypt(key: &[u32; 4], block: &mut [u8]) {
 
 /// Blowfish, 16 rounds, standard key schedule over the key bytes, block words little-endian
 /// (`blowfish::BlowfishLE`).
-fn blowfish_encrypt(key: &[u8; 24], block: &mut [u8]) {
+fn blowfish_encrypt(key: &[u8], block: &mut [u8]) {
     use blowfish::cipher::{generic_array::GenericArray, BlockEncrypt, KeyInit};
-    let cipher = blowfish::BlowfishLE::new_from_slice(key).expect("24-byte key is valid");
+    let cipher = blowfish::BlowfishLE::new_from_slice(key).expect("4..=56-byte key");
     cipher.encrypt_block(GenericArray::from_mut_slice(block));
 }
 
@@ -735,8 +735,8 @@ impl Server {
             let off = digest_offset(&s1, scheme);
             let d = block_digest(&s1, off, &server_key()[..36]);
             s1[off..off + DIGEST_LEN].copy_from_slice(&d);
-            let (c_scheme, c_off) =
-                verify_block(c1, &player_key()[..30], scheme).ok_or(HandshakeError::ClientDigest)?;
+            let (c_scheme, c_off) = verify_block(c1, &player_key()[..30], scheme)
+                .ok_or(HandshakeError::ClientDigest)?;
             if c_scheme != scheme {
                 warnings.push(Warning::SchemeSwitched);
             }
@@ -895,5 +895,365 @@ mod tests {
         b.fill(0);
         assert_eq!(digest_offset(&b, 0), 12);
         assert_eq!(digest_offset(&b, 1), 776);
+    }
+
+    // ---- RTMPE ----
+
+    fn pair(
+        copts: ClientOptions,
+        sopts: ServerOptions,
+        seed: u32,
+    ) -> (Client, ClientReply, Server, ServerReply) {
+        let mut client = Client::with_options(copts, 1234, lcg(seed));
+        let (server, sreply) =
+            Server::on_c0c1_with(client.c0(), client.c1(), 99, sopts, lcg(seed + 1000)).unwrap();
+        let creply = client
+            .on_s0s1(sreply.s0, &sreply.s1, None, lcg(seed + 2000))
+            .unwrap();
+        (client, creply, server, sreply)
+    }
+
+    fn check_encrypted(copts: ClientOptions, sopts: ServerOptions, c0: u8, s0: u8) {
+        for seed in 0..4 {
+            let (client, creply, server, sreply) = pair(copts, sopts, seed);
+            assert_eq!(client.c0(), c0);
+            assert_eq!(sreply.s0, s0);
+            assert!(sreply.encrypted);
+            assert_eq!(&sreply.s1[4..8], &[3, 5, 1, 1]);
+            assert!(sreply.warnings.is_empty(), "{:?}", sreply.warnings);
+            let expected_warnings = if c0 == s0 {
+                vec![]
+            } else {
+                vec![Warning::VersionMismatch { sent: c0, got: s0 }]
+            };
+            assert_eq!(creply.warnings, expected_warnings);
+            assert_eq!(client.on_s2(&sreply.s2).unwrap(), vec![]);
+            assert_eq!(server.on_c2(&creply.c2).unwrap(), vec![]);
+            let ck = creply.keys.unwrap();
+            let sk = sreply.keys.unwrap();
+            assert_eq!(client.keys(), Some(ck));
+            assert_eq!(ck.outbound, sk.inbound);
+            assert_eq!(ck.inbound, sk.outbound);
+            assert_ne!(ck.inbound, ck.outbound);
+            // The ready ciphers talk to each other, both ways.
+            use rc4::StreamCipher;
+            let (mut c_out, mut c_in) = ck.ciphers();
+            let (mut s_out, mut s_in) = sk.ciphers();
+            let mut msg = *b"connect('app')";
+            c_out.apply_keystream(&mut msg);
+            assert_ne!(&msg, b"connect('app')");
+            s_in.apply_keystream(&mut msg);
+            assert_eq!(&msg, b"connect('app')");
+            s_out.apply_keystream(&mut msg);
+            c_in.apply_keystream(&mut msg);
+            assert_eq!(&msg, b"connect('app')");
+            // Tampered signatures are caught on both sides.
+            let mut bad = sreply.s2.clone();
+            bad[SIG_SIZE - 9] ^= 1;
+            assert_eq!(client.on_s2(&bad), Err(HandshakeError::ServerNotGenuine));
+            let mut bad = creply.c2.clone();
+            bad[100] ^= 1;
+            assert_eq!(server.on_c2(&bad), Err(HandshakeError::ClientNotGenuine));
+        }
+    }
+
+    fn enc() -> ClientOptions {
+        ClientOptions {
+            encrypt: true,
+            ..ClientOptions::default()
+        }
+    }
+
+    fn forced(t: RtmpeType) -> ClientOptions {
+        ClientOptions {
+            force_type: Some(t),
+            ..ClientOptions::default()
+        }
+    }
+
+    #[test]
+    fn rtmpe_default_is_6_answered_with_8() {
+        let client = Client::with_options(enc(), 0x01020304, lcg(1));
+        assert_eq!(client.c0(), 6);
+        assert_eq!(&client.c1()[..8], &[1, 2, 3, 4, 0x80, 0, 3, 2]);
+        // our key sits at the scheme-1 DH offset, our digest at the scheme-1 digest offset
+        let at = client.dh_offset().unwrap();
+        assert_eq!(at, dh_offset(client.c1(), 1));
+        let y = BigUint::from_bytes_be(&client.c1()[at..at + DH_KEY_LEN]);
+        assert!(valid_public_key(&y));
+        assert!(
+            verify_block(client.c1(), &player_key()[..30], 1)
+                == Some((1, digest_offset(client.c1(), 1)))
+        );
+        check_encrypted(enc(), ServerOptions::default(), 6, 8);
+    }
+
+    #[test]
+    fn rtmpe_forced_client_types() {
+        let client = Client::with_options(forced(RtmpeType::Type6), 0, lcg(1));
+        assert_eq!(&client.c1()[4..8], &[0x09, 0x00, 0x7c, 0x02]);
+        check_encrypted(forced(RtmpeType::Type6), ServerOptions::default(), 6, 6);
+        check_encrypted(forced(RtmpeType::Type8), ServerOptions::default(), 8, 8);
+        // librtmp refuses C0 = 9; this server answers it with 9
+        check_encrypted(forced(RtmpeType::Type9), ServerOptions::default(), 9, 9);
+    }
+
+    #[test]
+    fn rtmpe_forced_server_types() {
+        for t in [RtmpeType::Type6, RtmpeType::Type8, RtmpeType::Type9] {
+            let sopts = ServerOptions {
+                force_type: Some(t),
+            };
+            check_encrypted(enc(), sopts, 6, t.byte());
+            check_encrypted(forced(RtmpeType::Type6), sopts, 6, t.byte());
+        }
+        // a plain client is answered plainly even when a type is forced
+        let sopts = ServerOptions {
+            force_type: Some(RtmpeType::Type9),
+        };
+        let client = Client::new(true, 5, lcg(3));
+        let (_, reply) = Server::on_c0c1_with(3, client.c1(), 1, sopts, lcg(4)).unwrap();
+        assert_eq!(reply.s0, 3);
+        assert!(!reply.encrypted);
+        assert!(reply.keys.is_none());
+    }
+
+    #[test]
+    fn server_versions() {
+        let c1 = [0u8; SIG_SIZE];
+        for v in [0u8, 1, 2, 4, 5, 7, 10, 0xff] {
+            assert_eq!(
+                Server::on_c0c1(v, &c1, 0, lcg(1)).err(),
+                Some(HandshakeError::UnknownVersion(v))
+            );
+        }
+        assert_eq!(
+            HandshakeError::UnknownVersion(7).to_string(),
+            "Unknown version 07"
+        );
+        // an encrypted C0 with an undigested C1 fails the client digest
+        assert_eq!(
+            Server::on_c0c1(6, &c1, 0, lcg(1)).err(),
+            Some(HandshakeError::ClientDigest)
+        );
+    }
+
+    /// A C1/S1-like block with `key` at the DH offset and a digest (signed with `sign_key`), both
+    /// at `scheme`'s places.
+    fn block_with_key(
+        scheme: u8,
+        key: &[u8; DH_KEY_LEN],
+        sign_key: &[u8],
+        seed: u32,
+    ) -> [u8; SIG_SIZE] {
+        let mut b = [0u8; SIG_SIZE];
+        fill_random(&mut b, &mut lcg(seed));
+        b[4..8].copy_from_slice(&[3, 5, 1, 1]);
+        let at = dh_offset(&b, scheme);
+        b[at..at + DH_KEY_LEN].copy_from_slice(key);
+        let off = digest_offset(&b, scheme);
+        let d = block_digest(&b, off, sign_key);
+        b[off..off + DIGEST_LEN].copy_from_slice(&d);
+        b
+    }
+
+    fn bad_keys() -> Vec<[u8; DH_KEY_LEN]> {
+        let p = prime().clone();
+        let mut v: Vec<[u8; DH_KEY_LEN]> = [
+            BigUint::from(0u32),
+            BigUint::from(1u32),
+            &p - 1u32,
+            p.clone(),
+            &p + 1u32,
+        ]
+        .iter()
+        .map(to_wire)
+        .collect();
+        v.push([0xff; DH_KEY_LEN]);
+        v
+    }
+
+    #[test]
+    fn invalid_peer_keys_are_rejected() {
+        for (i, key) in bad_keys().iter().enumerate() {
+            let s1 = block_with_key(1, key, &server_key()[..36], i as u32);
+            let mut client = Client::with_options(enc(), 1, lcg(7));
+            assert_eq!(
+                client.on_s0s1(8, &s1, None, lcg(8)).err(),
+                Some(HandshakeError::BadPeerKey { from_server: true }),
+                "key {i}"
+            );
+            let c1 = block_with_key(1, key, &player_key()[..30], i as u32);
+            assert_eq!(
+                Server::on_c0c1(6, &c1, 0, lcg(9)).err(),
+                Some(HandshakeError::BadPeerKey { from_server: false }),
+                "key {i}"
+            );
+        }
+        assert_eq!(
+            HandshakeError::BadPeerKey { from_server: true }.to_string(),
+            "invalid DH public key from the server (must be 2..p-2)"
+        );
+        // the edges of the accepted range
+        assert!(valid_public_key(&BigUint::from(2u32)));
+        assert!(valid_public_key(&(prime() - 2u32)));
+    }
+
+    #[test]
+    fn peer_key_outside_the_subgroup_only_warns() {
+        // p ≡ 7 (mod 8): 2 is a square and -1 is not, so p-2 = -2 has order p-1, not q
+        let key = to_wire(&(prime() - 2u32));
+        let c1 = block_with_key(1, &key, &player_key()[..30], 3);
+        let (_, reply) = Server::on_c0c1(6, &c1, 0, lcg(9)).unwrap();
+        assert_eq!(reply.warnings, vec![Warning::PeerKeyNotInSubgroup]);
+        assert!(reply.keys.is_some());
+    }
+
+    #[test]
+    fn rtmpe_scheme_switch_moves_the_dh_offset() {
+        // A server that places its digest and key at scheme 0 although the client used 1.
+        let server_key_pair = DhKey::generate(&mut lcg(42));
+        for seed in 0..4 {
+            let s1 = block_with_key(0, server_key_pair.public(), &server_key()[..36], seed);
+            let mut client = Client::with_options(enc(), 1, lcg(seed + 7));
+            let reply = client.on_s0s1(6, &s1, None, lcg(8)).unwrap();
+            assert_eq!(reply.warnings, vec![Warning::SchemeSwitched]);
+            let at = client.dh_offset().unwrap();
+            let client_pub = &client.c1()[at..at + DH_KEY_LEN];
+            let (secret, _) = server_key_pair.shared_secret(client_pub).unwrap();
+            let expected = RtmpeKeys::derive(&secret, server_key_pair.public(), client_pub);
+            let keys = reply.keys.unwrap();
+            assert_eq!(keys.outbound, expected.inbound);
+            assert_eq!(keys.inbound, expected.outbound);
+        }
+        // And the server side: a client signing at scheme 0 with C0 = 6.
+        let client_key_pair = DhKey::generate(&mut lcg(43));
+        let c1 = block_with_key(0, client_key_pair.public(), &player_key()[..30], 5);
+        let (_, reply) = Server::on_c0c1(6, &c1, 0, lcg(9)).unwrap();
+        assert_eq!(reply.warnings, vec![Warning::SchemeSwitched]);
+        let s_at = dh_offset(&reply.s1, 1);
+        let (secret, _) = client_key_pair
+            .shared_secret(&reply.s1[s_at..s_at + DH_KEY_LEN])
+            .unwrap();
+        let expected = RtmpeKeys::derive(
+            &secret,
+            client_key_pair.public(),
+            &reply.s1[s_at..s_at + DH_KEY_LEN],
+        );
+        let keys = reply.keys.unwrap();
+        assert_eq!(keys.outbound, expected.inbound);
+        assert_eq!(keys.inbound, expected.outbound);
+    }
+
+    #[test]
+    fn rtmpe_bad_server_digest() {
+        let mut client = Client::with_options(enc(), 1, lcg(5));
+        let mut s1 = [0x33u8; SIG_SIZE];
+        s1[4] = 3;
+        assert_eq!(
+            client.on_s0s1(8, &s1, None, lcg(6)).err(),
+            Some(HandshakeError::ServerDigest)
+        );
+        // A plain server (S0 = 3, S1[4] = 0): librtmp goes on unencrypted, without keys.
+        let mut client = Client::with_options(enc(), 1, lcg(5));
+        let s1 = [0u8; SIG_SIZE];
+        let reply = client.on_s0s1(3, &s1, None, lcg(6)).unwrap();
+        assert!(reply.keys.is_none());
+        assert!(!client.uses_digest());
+    }
+
+    #[test]
+    fn dh_agrees_and_pads() {
+        let a = DhKey::generate(&mut lcg(1));
+        let b = DhKey::generate(&mut lcg(2));
+        assert_ne!(a.public(), b.public());
+        assert_eq!(
+            a.shared_secret(b.public()).unwrap().0,
+            b.shared_secret(a.public()).unwrap().0
+        );
+        let mut two = [0u8; DH_KEY_LEN];
+        two[DH_KEY_LEN - 1] = 2;
+        assert_eq!(to_wire(&BigUint::from(2u32)), two);
+        // a generator stuck at zero still gives a valid key (the exponent's top bit is forced)
+        let z = DhKey::generate(&mut || 0);
+        assert!(valid_public_key(&BigUint::from_bytes_be(z.public())));
+        assert_eq!(
+            prime().bits(),
+            1024,
+            "the Second Oakley Group prime is 1024 bits"
+        );
+        assert!(in_subgroup(&BigUint::from_bytes_be(a.public())));
+    }
+
+    #[test]
+    fn xtea_known_answer() {
+        // Published XTEA vector (32 cycles): key words 00010203 04050607 08090a0b 0c0d0e0f,
+        // plaintext words 41424344 45464748 → 497df3d0 72612cb5. librtmp packs each word
+        // little-endian in the 8-byte block.
+        let mut block = [0u8; 8];
+        block[..4].copy_from_slice(&0x4142_4344u32.to_le_bytes());
+        block[4..].copy_from_slice(&0x4546_4748u32.to_le_bytes());
+        xtea_encrypt(
+            &[0x0001_0203, 0x0405_0607, 0x0809_0a0b, 0x0c0d_0e0f],
+            &mut block,
+        );
+        assert_eq!(
+            u32::from_le_bytes(block[..4].try_into().unwrap()),
+            0x497d_f3d0
+        );
+        assert_eq!(
+            u32::from_le_bytes(block[4..].try_into().unwrap()),
+            0x7261_2cb5
+        );
+    }
+
+    #[test]
+    fn blowfish_known_answer() {
+        // Eric Young's published vectors, given for big-endian words; librtmp packs the block
+        // words little-endian, so each 4-byte half is reversed on the way in and out.
+        let le = |hex: [u8; 8]| {
+            let mut b = hex;
+            b[..4].reverse();
+            b[4..].reverse();
+            b
+        };
+        let mut block = le([0; 8]);
+        blowfish_encrypt(&[0; 8], &mut block);
+        assert_eq!(le(block), [0x4e, 0xf9, 0x97, 0x45, 0x61, 0x98, 0xdd, 0x78]);
+        // a 24-byte key, the length of librtmp's table entries
+        let key = [
+            0xf0, 0xe1, 0xd2, 0xc3, 0xb4, 0xa5, 0x96, 0x87, 0x78, 0x69, 0x5a, 0x4b, 0x3c, 0x2d,
+            0x1e, 0x0f, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+        ];
+        let mut block = le([0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10]);
+        blowfish_encrypt(&key, &mut block);
+        assert_eq!(le(block), [0x05, 0x04, 0x4b, 0x62, 0xfa, 0x52, 0xd0, 0x80]);
+    }
+
+    #[test]
+    fn fp10_transform_fixed_input() {
+        // digest key 00..1f picks table entries 0, 8, 1 and 9 (bytes 0, 8, 16, 24, mod 15);
+        // the expected bytes were computed independently (a direct XTEA from the algorithm, and
+        // a standard big-endian Blowfish with word-swapped blocks) from the same tables.
+        let key: [u8; 32] = std::array::from_fn(|i| i as u8);
+        let input: [u8; 32] = std::array::from_fn(|i| 0x20 + i as u8);
+        let hex = |s: &str| -> [u8; 32] {
+            std::array::from_fn(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+        };
+        let mut sig = input;
+        fp10_transform(8, &key, &mut sig);
+        assert_eq!(
+            sig,
+            hex("0adcaf7420b26864d1a3ff132d05497e66333b332c5e79befd9ca6f0b831fd0b")
+        );
+        let mut sig = input;
+        fp10_transform(9, &key, &mut sig);
+        assert_eq!(
+            sig,
+            hex("bc52cc642106ea1d9890cac8bdc422877711744c01cd8ab06d0b0bd82a74d59f")
+        );
+        let mut sig = input;
+        fp10_transform(6, &key, &mut sig);
+        assert_eq!(sig, input);
     }
 }
