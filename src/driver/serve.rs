@@ -34,6 +34,12 @@ pub unsafe fn serve(r: *mut RTMP) -> bool {
                 return false;
             }
         };
+        // The RC4 transport is not wired yet: refuse RTMPE clients as before (librtmp 2.4 would
+        // answer them and set RTMP_FEATURE_ENC).
+        if reply.encrypted {
+            rtmp_log!(log::ERROR, "{F}: Unknown version {c0:02x}");
+            return false;
+        }
         let mut s0s1 = Vec::with_capacity(1 + 2 * hs::SIG_SIZE);
         s0s1.push(reply.s0);
         s0s1.extend_from_slice(&reply.s1[..]);

@@ -487,6 +487,9 @@ unsafe fn handshake(r: *mut RTMP) -> bool {
                     log::WARNING,
                     "{F}: Trying different position for server digest!"
                 ),
+                hs::Warning::PeerKeyNotInSubgroup => {
+                    crate::rtmp_log!(log::WARNING, "DH public key does not fulfill y^q mod p = 1")
+                }
                 hs::Warning::SignatureMismatch => {}
             }
         }
