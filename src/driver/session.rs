@@ -436,10 +436,28 @@ unsafe fn handshake(r: *mut RTMP) -> bool {
     const F: &str = "HandShake";
     // SAFETY: caller passes a valid handle.
     unsafe {
-        let fp9 = (*r).Link.protocol & RTMP_FEATURE_ENC != 0 || (*r).Link.SWFSize != 0;
+        let encrypt = (*r).Link.protocol & RTMP_FEATURE_ENC != 0;
+        let opts = hs::ClientOptions {
+            digest: encrypt || (*r).Link.SWFSize != 0,
+            encrypt,
+            force_type: if encrypt {
+                super::wire::forced_rtmpe_type()
+            } else {
+                None
+            },
+        };
         let uptime = crate::io::get_time();
+        // (the DH private key of RTMPE comes from the OS random source; librtmp's rand() fills
+        // the rest, as before)
+        let mut client = if encrypt {
+            hs::Client::with_options(opts, uptime, crate::io::os_random_word)
+        } else {
+            hs::Client::with_options(opts, uptime, || libc::rand() as u32)
+        };
         let rand_word = || libc::rand() as u32;
-        let mut client = hs::Client::new(fp9, uptime, rand_word);
+        if encrypt {
+            crate::rtmp_log!(log::DEBUG, "{F}: Client type: {:02X}", client.c0());
+        }
         let mut c0c1 = vec![client.c0()];
         c0c1.extend_from_slice(client.c1());
         if !write_all(r, &c0c1) {
@@ -516,6 +534,10 @@ unsafe fn handshake(r: *mut RTMP) -> bool {
                 return false;
             }
         }
+        if let Some(keys) = reply.keys {
+            super::wire::install_keys(r, &keys);
+            crate::rtmp_log!(log::DEBUG, "{F}: RTMPE (type {:02X}) keys installed", s0[0]);
+        }
         crate::rtmp_log!(log::DEBUG, "{F}: Handshaking finished....");
         true
     }
@@ -530,9 +552,7 @@ pub unsafe fn connect1(r: *mut RTMP, cp: *mut RTMPPacket) -> bool {
     // SAFETY: caller passes a valid handle.
     unsafe {
         let proto = (*r).Link.protocol;
-        let unsupported = if proto & RTMP_FEATURE_ENC != 0 {
-            Some("encryption (rtmpe)")
-        } else if proto & RTMP_FEATURE_MFP != 0 {
+        let unsupported = if proto & RTMP_FEATURE_MFP != 0 {
             Some("RTMFP")
         } else {
             None

@@ -27,6 +27,7 @@ use crate::io;
 use crate::io::crypt;
 use crate::io::net;
 use crate::log;
+use rtmp_core::handshake::{RtmpeKeys, RtmpeType};
 use rtmp_core::rtmpt::{self, Command};
 
 /// `m_polling` bit: the server closes the connection after its last response.
@@ -518,19 +519,28 @@ unsafe fn reconnect(r: *mut RTMP) -> bool {
     }
 }
 
-/// Installs RTMPE's key streams (each advanced by 1536 bytes) after the handshake and decrypts
-/// any RTMP bytes that already arrived with the end of it.
+/// Installs RTMPE's key streams (each already advanced by 1536 bytes) after the handshake and
+/// decrypts any RTMP bytes that arrived with the end of it.
 ///
 /// # Safety
 /// `r` valid.
-pub unsafe fn install_keys(r: *mut RTMP, out_key: &[u8; 16], in_key: &[u8; 16]) {
+pub unsafe fn install_keys(r: *mut RTMP, keys: &RtmpeKeys) {
     // SAFETY: caller contract.
     unsafe {
         free_keys(r);
-        (*r).Link.rc4keyOut = crypt::Stream::new(out_key).into_raw();
-        (*r).Link.rc4keyIn = crypt::Stream::new(in_key).into_raw();
+        let (out, inn) = keys.ciphers();
+        (*r).Link.rc4keyOut = crypt::Stream::new(out).into_raw();
+        (*r).Link.rc4keyIn = crypt::Stream::new(inn).into_raw();
         decrypt_buffered(r, 0, buffered(r));
     }
+}
+
+/// The handshake type forced by `LIBRTMP_RTMPE_TYPE` (6, 8 or 9), a testing knob: a client
+/// sends it as C0 (with 6, a C1 version that keeps a librtmp server from answering 8), a server
+/// answers encrypted clients with it. Anything else: none (librtmp's choices).
+pub fn forced_rtmpe_type() -> Option<RtmpeType> {
+    let v = std::env::var("LIBRTMP_RTMPE_TYPE").ok()?;
+    RtmpeType::from_byte(v.trim().parse().ok()?)
 }
 
 /// Frees both key streams (NULL afterwards).

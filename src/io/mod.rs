@@ -692,3 +692,32 @@ pub fn replace_fd(old: c_int, new: c_int) -> bool {
         ok
     }
 }
+
+/// Four bytes from the OS random source (`getrandom`), for key material.
+pub fn os_random_word() -> u32 {
+    let mut b = [0u8; 4];
+    let mut got = 0;
+    while got < b.len() {
+        // SAFETY: writes at most the remaining bytes of `b`.
+        let n = unsafe { libc::getrandom(b[got..].as_mut_ptr().cast(), b.len() - got, 0) };
+        if n > 0 {
+            got += n as usize;
+        } else if io_errno_is_intr() {
+            continue;
+        } else {
+            // No OS randomness at all (never on Linux >= 3.17): fall back to /dev/urandom.
+            use std::io::Read;
+            if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+                if f.read_exact(&mut b).is_ok() {
+                    break;
+                }
+            }
+            panic!("no OS random source");
+        }
+    }
+    u32::from_ne_bytes(b)
+}
+
+fn io_errno_is_intr() -> bool {
+    errno() == libc::EINTR
+}
