@@ -94,11 +94,13 @@ check: check-deps-test lib
 # Real programs (Debian's rtmpdump, rtmpgw, rtmpsrv, curl, curl -T, python3-librtmp) against
 # nginx-rtmp or ffmpeg -listen on a free loopback port, once on our library and once on the
 # system librtmp; tls.sh does it over rtmps:// (nginx's stream module as the TLS terminator) and
-# checks the certificate verification table.
+# checks the certificate verification table; rtmpe.sh runs RTMPE across both libraries (types
+# 6/8/9, rtmpsrv, bad peers), rtmpt.sh RTMPT/RTMPTE/RTMPTS through a test gateway.
 check-integration: lib
 	c-tests/integration/play.sh
 	c-tests/integration/publish.sh
 	c-tests/integration/tls.sh
+	c-tests/integration/rtmpe.sh
 
 # `make install` into a scratch prefix, then build a program the way users do, with pkg-config.
 STAGE := $(abspath $(BUILD)/stage)
