@@ -17,7 +17,7 @@ set -e
 # programs run on the library.
 pkgs_build="build-essential make gcc pkg-config python3 binutils ca-certificates"
 pkgs_test="librtmp1 librtmp-dev rtmpdump valgrind zlib1g-dev openssl"
-pkgs_integration="nginx libnginx-mod-rtmp libnginx-mod-stream openssl ffmpeg rtmpdump curl python3-librtmp"
+pkgs_integration="nginx libnginx-mod-rtmp libnginx-mod-stream openssl ffmpeg rtmpdump curl python3-librtmp python3-cryptography"
 pkgs_bench="strace"
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
