@@ -162,7 +162,7 @@ unsafe fn fill_tunnel(r: *mut RTMP) -> c_int {
                 // The current response's payload is still arriving.
                 let n = io::fill(sb);
                 if n < 1 {
-                    return n;
+                    return tunnel_read_failed(r, n, "in the middle of an answer");
                 }
                 let now = ((*sb).sb_size as usize).min(resplen);
                 decrypt_buffered(r, size, now);
@@ -226,13 +226,31 @@ unsafe fn fill_tunnel(r: *mut RTMP) -> c_int {
             }
             let n = io::fill(sb);
             if n < 1 {
-                if n == 0 && (*sb).sb_timedout == 0 {
-                    crate::rtmp_log!(log::ERROR, "{F}, the server closed the connection");
-                    return -1;
-                }
-                return n;
+                return tunnel_read_failed(r, n, "waiting for an answer");
             }
         }
+    }
+}
+
+/// A receive of the tunnel got nothing (`n` < 1): an ERROR line saying why, and `n`.
+unsafe fn tunnel_read_failed(r: *mut RTMP, n: c_int, when: &str) -> c_int {
+    // SAFETY: caller passes a valid handle.
+    unsafe {
+        if (*r).m_sb.sb_timedout != 0 {
+            crate::rtmp_log!(
+                log::ERROR,
+                "RTMPT, no data from the server in {} seconds ({when})",
+                (*r).Link.timeout
+            );
+        } else if n == 0 {
+            crate::rtmp_log!(
+                log::ERROR,
+                "RTMPT, the server closed the connection ({when})"
+            );
+        } else {
+            crate::rtmp_log!(log::ERROR, "RTMPT, receive failed ({when})");
+        }
+        n
     }
 }
 
