@@ -194,8 +194,11 @@ impl DhKey {
     }
 
     /// The shared secret with the peer's public key (128 big-endian bytes on the wire), as 128
-    /// bytes left-padded (GnuTLS-build librtmp's layout). Returns `None` for an out-of-range key,
-    /// else the secret and whether the key passed the subgroup test.
+    /// bytes left-padded (the layout of librtmp built with GnuTLS/nettle; an OpenSSL build writes
+    /// a shorter secret unpadded at the start of its zeroed buffer, so the two disagree in about
+    /// 1 handshake in 256). Returns `None` for an out-of-range key, else the secret and whether
+    /// the key passed the subgroup test (y^q mod p = 1), which librtmp only warns about. Our own
+    /// key is not tested: 2 generates the order-q subgroup, so 2^x always passes.
     pub fn shared_secret(&self, peer: &[u8]) -> Option<([u8; DH_KEY_LEN], bool)> {
         let y = BigUint::from_bytes_be(peer);
         if !valid_public_key(&y) {

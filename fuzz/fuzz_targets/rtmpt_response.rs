@@ -77,7 +77,11 @@ fuzz_target!(|data: &[u8]| {
         (*r).m_clientID = rtmp::abi::conv::malloc_aval(b"/fuzz").unwrap();
         (*r).m_inChunkSize = if cfg & 2 != 0 { 4096 } else { 128 };
         if cfg & 1 != 0 {
-            wire::install_keys(r, &[1; 16], &[2; 16]);
+            let keys = rtmp_core::handshake::RtmpeKeys {
+                outbound: [1; 16],
+                inbound: [2; 16],
+            };
+            wire::install_keys(r, &keys);
         }
         let mut p: RTMPPacket = std::mem::zeroed();
         for _ in 0..100_000 {
