@@ -101,6 +101,7 @@ check-integration: lib
 	c-tests/integration/publish.sh
 	c-tests/integration/tls.sh
 	c-tests/integration/rtmpe.sh
+	c-tests/integration/rtmpt.sh
 
 # `make install` into a scratch prefix, then build a program the way users do, with pkg-config.
 STAGE := $(abspath $(BUILD)/stage)

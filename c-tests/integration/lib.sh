@@ -6,6 +6,7 @@ ours="$top/build/lib"
 ref_lib=$(ls /usr/lib/x86_64-linux-gnu/librtmp.so.1 /usr/lib/librtmp.so.1 2>/dev/null | head -n 1)
 # python3 $py_play URL OUT: python3-librtmp plays URL into the file OUT
 py_play="$top/c-tests/integration/py_play.py"
+py_publish="$top/c-tests/integration/py_publish.py"
 # tools/deps.sh, found from this file (the benchmarks source it from c-tests/, where $top is wrong)
 deps_sh="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tools/deps.sh"
 
@@ -167,4 +168,15 @@ end_scenarios() {
     for p in $BG; do kill "$p" 2>/dev/null; done
     stop_nginx
     if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+
+# await_or_interrupt PID...: gives the processes 10 s to end by themselves, then SIGINT (a
+# recorder writes a complete file on SIGINT) and reaps them.
+await_or_interrupt() {
+    local a p
+    for _ in $(seq 100); do
+        a=0; for p in "$@"; do kill -0 "$p" 2>/dev/null && a=1; done
+        [ $a = 0 ] && break; sleep 0.1
+    done
+    for p in "$@"; do kill -INT "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 }

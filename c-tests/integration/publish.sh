@@ -119,23 +119,8 @@ row "  same, LD_PRELOAD ours" "$work/lis.pre.flv" "$(cat "$work/lis.pre.rc")" \
 
 # 4. python3-librtmp publisher (cffi: RTMP_Write through its stream object) into nginx-rtmp,
 #    paced like scenario 1, while ffmpeg plays the stream back and records it
-cat > "$work/pub.py" <<'PY'
-import sys, time, librtmp
-c = librtmp.RTMP(sys.argv[1], live=True, timeout=10)
-c.connect()
-s = c.create_stream(writeable=True)
-with open(sys.argv[2], "rb") as f:
-    while True:
-        d = f.read(65536)
-        if not d:
-            break
-        s.write(d)
-        time.sleep(0.04)
-s.close()
-c.close()
-PY
 for side in ours ref; do
-    via_nginx py "$side" /usr/bin/python3 "$work/pub.py" @URL "$clip"
+    via_nginx py "$side" /usr/bin/python3 "$py_publish" @URL "$clip"
 done
 row "python3-librtmp -> nginx" "$work/py.ours.flv" "$(cat "$work/py.ours.rc")" \
     "$work/py.ref.flv" "$(cat "$work/py.ref.rc")"

@@ -254,11 +254,7 @@ publish_all() {
             shift
         done
     done
-    for _ in $(seq 100); do
-        a=0; for p in $recs; do kill -0 "$p" 2>/dev/null && a=1; done
-        [ $a = 0 ] && break; sleep 0.1
-    done
-    for p in $recs; do kill -INT "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    await_or_interrupt $recs
     stage "  $tag: recorders stopped"
 }
 pub_ok() { [ "$(rc "$work/$1.$2.$3.rc")" = 0 ] && all_arrived "$work/$1.$2.$3.flv" && echo 1 || echo 0; }

@@ -15,7 +15,8 @@
 //! so the chunk reader (which may look ahead a few bytes) always sees plain RTMP.
 //!
 //! `m_polling` keeps the last interval byte (the server's polling hint) in its low 8 bits and
-//! [`SERVER_CLOSES`] when the last response announced `Connection: close`.
+//! [`SERVER_CLOSES`] when the last response announced `Connection: close`, and [`STALLED`]
+//! once a receive on the tunnel has failed (no answer in time, EOF, error).
 
 use std::os::raw::{c_int, c_void};
 use std::ptr::addr_of_mut;
@@ -32,6 +33,8 @@ use rtmp_core::rtmpt::{self, Command};
 
 /// `m_polling` bit: the server closes the connection after its last response.
 pub const SERVER_CLOSES: c_int = 0x100;
+/// `m_polling` bit: a receive on the tunnel failed; [`close`] then does not wait for answers.
+const STALLED: c_int = 0x200;
 
 /// Whether the HTTP tunnel is on.
 ///
@@ -204,7 +207,13 @@ unsafe fn fill_tunnel(r: *mut RTMP) -> c_int {
                     return -1;
                 }
             }
+            if crate::abi::globals::ctrl_c() {
+                // (a signal handler set RTMP_ctrlC: stop polling, as an interrupted receive does)
+                crate::rtmp_log!(log::DEBUG, "{F}, interrupted (RTMP_ctrlC)");
+                return -1;
+            }
             if started.elapsed() >= timeout {
+                (*r).m_polling |= STALLED;
                 crate::rtmp_log!(
                     log::ERROR,
                     "{F}, no data from the server in {} seconds",
@@ -236,6 +245,7 @@ unsafe fn fill_tunnel(r: *mut RTMP) -> c_int {
 unsafe fn tunnel_read_failed(r: *mut RTMP, n: c_int, when: &str) -> c_int {
     // SAFETY: caller passes a valid handle.
     unsafe {
+        (*r).m_polling |= STALLED;
         if (*r).m_sb.sb_timedout != 0 {
             crate::rtmp_log!(
                 log::ERROR,
@@ -433,7 +443,11 @@ pub unsafe fn open(r: *mut RTMP) -> bool {
     }
 }
 
-/// Ends the tunnel: `POST /close/<id>/<seq>` (its answer is not read), when one is open.
+/// Ends the tunnel when one is open: `POST /close/<id>/<seq>`, then (unless a receive already
+/// failed) the answers to every request still outstanding are awaited (their RTMP data dropped), at most `Link.timeout`
+/// seconds: a request is only known to be handled once it is answered, and closing with
+/// answers unread makes the kernel reset the connection, which can lose the last requests on
+/// their way (librtmp does not read them, and loses the end of a publication that way).
 ///
 /// # Safety
 /// `r` valid.
@@ -441,8 +455,50 @@ pub unsafe fn close(r: *mut RTMP) {
     // SAFETY: caller contract.
     unsafe {
         if tunnelled(r) && (*r).m_sb.sb_socket != -1 && !(*r).m_clientID.av_val.is_null() {
-            (*r).m_polling &= !SERVER_CLOSES;
-            post(r, Command::Close, &[&[0u8]]);
+            let stalled = (*r).m_polling & STALLED != 0;
+            (*r).m_polling &= !(SERVER_CLOSES | STALLED);
+            if post(r, Command::Close, &[&[0u8]]) && !stalled {
+                await_answers(r);
+            }
+        }
+    }
+}
+
+/// Reads and drops answers until none is outstanding, the server closes, something fails, or
+/// `Link.timeout` seconds pass.
+unsafe fn await_answers(r: *mut RTMP) {
+    // SAFETY: caller contract; offsets stay inside the unread bytes.
+    unsafe {
+        let sb = addr_of_mut!((*r).m_sb);
+        let deadline = Instant::now() + Duration::from_secs((*r).Link.timeout.max(1) as u64);
+        while (*r).m_unackd > 0 && Instant::now() < deadline {
+            if !io::compact(sb) {
+                return;
+            }
+            let size = (*sb).sb_size as usize;
+            let resplen = (*r).m_resplen.max(0) as usize;
+            let drop = size.min(resplen);
+            (*sb).sb_start = (*sb).sb_start.add(drop);
+            (*sb).sb_size -= drop as c_int;
+            (*r).m_resplen -= drop as c_int;
+            if resplen == drop {
+                let raw = conv::bytes_n((*sb).sb_start as *const u8, size - drop);
+                match rtmpt::parse_head(raw) {
+                    Ok(Some(h)) if raw.len() > h.len => {
+                        let cut = h.len + 1;
+                        (*sb).sb_start = (*sb).sb_start.add(cut);
+                        (*sb).sb_size -= cut as c_int;
+                        (*r).m_resplen = h.content_length as c_int - 1;
+                        (*r).m_unackd -= 1;
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(_) => return,
+                }
+            }
+            if io::fill(sb) < 1 {
+                return;
+            }
         }
     }
 }

@@ -592,6 +592,60 @@ pub fn get_time() -> u32 {
     (ticks.wrapping_mul(1000) / per_sec) as u32
 }
 
+/// The address a connected socket is connected to.
+pub fn peer_addr(fd: c_int) -> Option<std::net::SocketAddr> {
+    use std::os::fd::BorrowedFd;
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: the descriptor is open for the duration of this call (the caller's socket); it
+    // is only borrowed, never closed here.
+    let b = unsafe { BorrowedFd::borrow_raw(fd) };
+    let owned = b.try_clone_to_owned().ok()?;
+    let s = std::net::TcpStream::from(owned);
+    s.peer_addr().ok()
+}
+
+/// Puts the connection `new` on the descriptor number `old` (which keeps its number, so a
+/// caller polling it sees the new connection) and closes `new`'s own number.
+pub fn replace_fd(old: c_int, new: c_int) -> bool {
+    // SAFETY: plain descriptor calls on numbers owned by the caller.
+    unsafe {
+        let ok = libc::dup2(new, old) == old;
+        libc::close(new);
+        ok
+    }
+}
+
+/// Four bytes from the OS random source (`getrandom`), for key material.
+pub fn os_random_word() -> u32 {
+    let mut b = [0u8; 4];
+    let mut got = 0;
+    while got < b.len() {
+        // SAFETY: writes at most the remaining bytes of `b`.
+        let n = unsafe { libc::getrandom(b[got..].as_mut_ptr().cast(), b.len() - got, 0) };
+        if n > 0 {
+            got += n as usize;
+        } else if io_errno_is_intr() {
+            continue;
+        } else {
+            // No OS randomness at all (never on Linux >= 3.17): fall back to /dev/urandom.
+            use std::io::Read;
+            if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+                if f.read_exact(&mut b).is_ok() {
+                    break;
+                }
+            }
+            panic!("no OS random source");
+        }
+    }
+    u32::from_ne_bytes(b)
+}
+
+fn io_errno_is_intr() -> bool {
+    errno() == libc::EINTR
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -666,58 +720,4 @@ mod tests {
         unsafe { detach(&mut *sb) };
         let _ = std::fs::remove_dir_all(&dir);
     }
-}
-
-/// The address a connected socket is connected to.
-pub fn peer_addr(fd: c_int) -> Option<std::net::SocketAddr> {
-    use std::os::fd::BorrowedFd;
-    if fd < 0 {
-        return None;
-    }
-    // SAFETY: the descriptor is open for the duration of this call (the caller's socket); it
-    // is only borrowed, never closed here.
-    let b = unsafe { BorrowedFd::borrow_raw(fd) };
-    let owned = b.try_clone_to_owned().ok()?;
-    let s = std::net::TcpStream::from(owned);
-    s.peer_addr().ok()
-}
-
-/// Puts the connection `new` on the descriptor number `old` (which keeps its number, so a
-/// caller polling it sees the new connection) and closes `new`'s own number.
-pub fn replace_fd(old: c_int, new: c_int) -> bool {
-    // SAFETY: plain descriptor calls on numbers owned by the caller.
-    unsafe {
-        let ok = libc::dup2(new, old) == old;
-        libc::close(new);
-        ok
-    }
-}
-
-/// Four bytes from the OS random source (`getrandom`), for key material.
-pub fn os_random_word() -> u32 {
-    let mut b = [0u8; 4];
-    let mut got = 0;
-    while got < b.len() {
-        // SAFETY: writes at most the remaining bytes of `b`.
-        let n = unsafe { libc::getrandom(b[got..].as_mut_ptr().cast(), b.len() - got, 0) };
-        if n > 0 {
-            got += n as usize;
-        } else if io_errno_is_intr() {
-            continue;
-        } else {
-            // No OS randomness at all (never on Linux >= 3.17): fall back to /dev/urandom.
-            use std::io::Read;
-            if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-                if f.read_exact(&mut b).is_ok() {
-                    break;
-                }
-            }
-            panic!("no OS random source");
-        }
-    }
-    u32::from_ne_bytes(b)
-}
-
-fn io_errno_is_intr() -> bool {
-    errno() == libc::EINTR
 }
