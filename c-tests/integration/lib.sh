@@ -180,3 +180,33 @@ await_or_interrupt() {
     done
     for p in "$@"; do kill -INT "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 }
+
+# build_asan_client OUT: c-tests/play_client.c built with AddressSanitizer + UBSan on our headers
+# and build/lib (its LeakSanitizer also sees the library's malloc'd memory).
+build_asan_client() {
+    cc -std=gnu99 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+        -fno-omit-frame-pointer -fno-sanitize-recover=undefined -I"$top/include" -o "$1" \
+        "$top/c-tests/play_client.c" -L"$ours" -lrtmp || die "building play_client with ASan"
+}
+# run_asan_client BASE URL: runs it on our library (Link.timeout 3, 30 s outer limit) -> BASE.log
+# (stderr: the library's ERROR lines, any sanitizer report), BASE.out, BASE.rc. Sanitizer
+# findings exit 98 (ASan, UBSan) or 97 (LeakSanitizer).
+run_asan_client() {
+    ASAN_OPTIONS=detect_leaks=1:exitcode=98 LSAN_OPTIONS=exitcode=97 UBSAN_OPTIONS=exitcode=98 \
+        LD_LIBRARY_PATH="$ours" timeout 30 "$asan_client" "$2" 3 > "$1.out" 2> "$1.log"
+    echo $? > "$1.rc"
+}
+# asan_row BASE NAME: "PASS|FAIL NAME asan(ours) ...": a clean failure is exit 1 or 2 with an
+# ERROR line and no sanitizer report. Returns 1 on FAIL (callers run it in $(...)).
+asan_row() {
+    local r; r=$(cat "$1.rc" 2>/dev/null || echo "?")
+    if { [ "$r" = 1 ] || [ "$r" = 2 ]; } && grep -q '^ERROR' "$1.log" &&
+        ! grep -q -E 'Sanitizer|runtime error' "$1.log"; then
+        printf 'PASS %-22s asan(ours) rc=%s, %s, no ASan/LSan/UBSan report\n' "$2" "$r" \
+            "$(grep -m 1 '^ERROR' "$1.log" | cut -c1-70)"
+    else
+        printf 'FAIL %-22s asan(ours) rc=%s: %s\n' "$2" "$r" \
+            "$(grep -m 3 -E 'Sanitizer|runtime error|^ERROR|SUMMARY' "$1.log" | tr '\n' ' ' | cut -c1-200)"
+        return 1
+    fi
+}

@@ -16,7 +16,8 @@
 #      p, wrong S1 digest, wrong S2 signature, S1/S2 truncated then closed, S1 truncated then a
 #      stall. Ours must give up inside the handshake (nothing sent after it), exit non-zero
 #      below 128, print an ERROR line, within rtmpdump's --timeout 3 (+ slack); two modes also
-#      under valgrind (memory errors / definite leaks fail). The system lib's result is shown.
+#      under valgrind (memory errors / definite leaks fail), and every mode with play_client.c
+#      built with ASan + UBSan (a report fails). The system lib's result is shown.
 # Exits 1 on any failure. About 1 minute.
 # usage: c-tests/integration/rtmpe.sh   (after `make lib`; KEEP=1 keeps the work directory;
 #        RTMPE_SERVER_OURS / RTMPE_SERVER_SYS: prebuilt servers, else built into the work dir)
@@ -287,6 +288,21 @@ for m in $vg_modes; do
         --log-file="$work/bad.$m.vg.valgrind" & bpids="$bpids $!"; BG="$BG $!"
 done
 for p in $bpids; do wait "$p"; done
+stage "C asan"
+# every mode once more against play_client built with ASan + UBSan on our library
+asan_client="$work/play_client.asan"; build_asan_client "$asan_client"
+asan_run() {
+    local port ppid
+    port=$(free_port)
+    /usr/bin/python3 "$peer" "$port" --mode "$1" --wait 15 > "$work/bad.$1.asan.peer" 2>&1 &
+    ppid=$!; BG="$BG $ppid"
+    wait_port "$port" "$ppid" || { echo 125 > "$work/bad.$1.asan.rc"; return; }
+    run_asan_client "$work/bad.$1.asan" "rtmpe://127.0.0.1:$port/app/x"
+    wait "$ppid" 2>/dev/null
+}
+bpids=""
+for m in $modes; do asan_run "$m" & bpids="$bpids $!"; BG="$BG $!"; done
+for p in $bpids; do wait "$p"; done
 
 # after_bytes TAG: bytes the client sent after the handshake (the peer's count; "-" unknown)
 after_bytes() { grep -m 1 -o 'after the handshake: [0-9]*' "$work/bad.$1.peer" | grep -o '[0-9]*$' || echo "-"; }
@@ -316,6 +332,10 @@ for m in $vg_modes; do
     else
         rows_c+=("$(printf 'PASS %-8s valgrind(ours) rc=%s, no memory error, no definite leak' "$m" "$r")")
     fi
+done
+for m in $modes; do
+    row=$(asan_row "$work/bad.$m.asan" "$m") || fail=1
+    rows_c+=("$row")
 done
 
 # ---------------------------------------------------------------------------------------------

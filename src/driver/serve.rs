@@ -1,7 +1,7 @@
 //! `RTMP_Serve` logic: the server side of the handshake, on a socket the caller accepted and stored
 //! in `m_sb.sb_socket` (rtmpsrv, rtmpsuck, python-librtmp's server).
 
-use super::session::{read_exact, write_all};
+use super::session::{read_handshake, write_all};
 use crate::abi::types::{RTMP, RTMP_FEATURE_ENC};
 use crate::log;
 use crate::rtmp_log;
@@ -16,7 +16,7 @@ pub unsafe fn serve(r: *mut RTMP) -> bool {
     // SAFETY: caller passes a valid handle; reads and writes go through its socket.
     unsafe {
         let mut c0c1 = Box::new([0u8; 1 + hs::SIG_SIZE]);
-        if !read_exact(r, &mut c0c1[..]) {
+        if !read_handshake(r, &mut c0c1[..], F, "C0+C1") {
             return false;
         }
         let c0 = c0c1[0];
@@ -70,7 +70,7 @@ pub unsafe fn serve(r: *mut RTMP) -> bool {
             return false;
         }
         let mut c2 = Box::new([0u8; hs::SIG_SIZE]);
-        if !read_exact(r, &mut c2[..]) {
+        if !read_handshake(r, &mut c2[..], F, "C2") {
             return false;
         }
         match server.on_c2(&c2) {
@@ -85,7 +85,7 @@ pub unsafe fn serve(r: *mut RTMP) -> bool {
                 true
             }
             Err(e) => {
-                rtmp_log!(log::WARNING, "{F}: {e}");
+                rtmp_log!(log::ERROR, "{F}: {e}");
                 false
             }
         }

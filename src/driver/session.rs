@@ -422,6 +422,33 @@ pub(crate) unsafe fn read_exact(r: *mut RTMP, dst: &mut [u8]) -> bool {
     unsafe { chunk::read_n::<Close>(r, dst.as_mut_ptr(), dst.len(), false) }
 }
 
+/// [`read_exact`] for a handshake message (`what`, e.g. "S1"): a failure is logged as an ERROR
+/// line from `f` saying whether the peer went silent or closed the connection.
+///
+/// # Safety
+/// `r` must point to a valid `RTMP`.
+pub(crate) unsafe fn read_handshake(r: *mut RTMP, dst: &mut [u8], f: &str, what: &str) -> bool {
+    // SAFETY: caller contract.
+    unsafe {
+        if read_exact(r, dst) {
+            return true;
+        }
+        if (*r).m_sb.sb_timedout != 0 {
+            crate::rtmp_log!(
+                log::ERROR,
+                "{f}: no {what} from the peer in {} seconds",
+                (*r).Link.timeout
+            );
+        } else {
+            crate::rtmp_log!(
+                log::ERROR,
+                "{f}: the connection ended before the peer's {what} was complete"
+            );
+        }
+        false
+    }
+}
+
 /// Writes all of `b` (the handshake's WriteN); a failure closes the session.
 ///
 /// # Safety
@@ -464,12 +491,12 @@ unsafe fn handshake(r: *mut RTMP) -> bool {
             return false;
         }
         let mut s0 = [0u8; 1];
-        if !read_exact(r, &mut s0) {
+        if !read_handshake(r, &mut s0, F, "S0") {
             return false;
         }
         crate::rtmp_log!(log::DEBUG, "{F}: Type Answer   : {:02X}", s0[0]);
         let mut s1 = Box::new([0u8; hs::SIG_SIZE]);
-        if !read_exact(r, &mut s1[..]) {
+        if !read_handshake(r, &mut s1[..], F, "S1") {
             return false;
         }
         crate::rtmp_log!(
@@ -520,7 +547,7 @@ unsafe fn handshake(r: *mut RTMP) -> bool {
             return false;
         }
         let mut s2 = Box::new([0u8; hs::SIG_SIZE]);
-        if !read_exact(r, &mut s2[..]) {
+        if !read_handshake(r, &mut s2[..], F, "S2") {
             return false;
         }
         match client.on_s2(&s2) {
@@ -530,7 +557,7 @@ unsafe fn handshake(r: *mut RTMP) -> bool {
                 }
             }
             Err(e) => {
-                crate::rtmp_log!(log::WARNING, "{F}: {e}");
+                crate::rtmp_log!(log::ERROR, "{F}: {e}");
                 return false;
             }
         }
