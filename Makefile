@@ -95,9 +95,11 @@ check: check-deps-test lib
 # nginx-rtmp or ffmpeg -listen on a free loopback port, once on our library and once on the
 # system librtmp; tls.sh does it over rtmps:// (nginx's stream module as the TLS terminator) and
 # checks the certificate verification table; rtmpe.sh runs RTMPE across both libraries (types
-# 6/8/9, rtmpsrv, bad peers), rtmpt.sh RTMPT/RTMPTE/RTMPTS through a test gateway.
+# 6/8/9, rtmpsrv, bad peers), rtmpt.sh RTMPT/RTMPTE/RTMPTS through a test gateway; readpath.sh
+# checks that poll-driven readers (curl, GStreamer rtmpsrc) get the whole stream and its end.
 check-integration: lib
 	c-tests/integration/play.sh
+	c-tests/integration/readpath.sh
 	c-tests/integration/publish.sh
 	c-tests/integration/tls.sh
 	c-tests/integration/rtmpe.sh

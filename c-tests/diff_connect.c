@@ -526,6 +526,10 @@ static void run(int which)
         /* small reads exercise the pending-bytes path */
         while (n < sizeof flv - 100 && (k = RTMP_Read(r, (char *)flv + n, 100)) > 0)
             n += (size_t)k;
+        /* then as rtmpdump's loop: read while the result is >= 0 and the handle is connected
+           (the end leaves ours connected until the next call, docs/compat.md "Read path") */
+        for (int more = 0; more < 3 && k >= 0 && RTMP_IsConnected(r); more++)
+            k = RTMP_Read(r, (char *)flv + n, 100);
         OUT("C: last Read %d status=%d timestamp=%u dataType=%d duration=%.2f\n", k,
             r->m_read.status, r->m_read.timestamp, r->m_read.dataType, RTMP_GetDuration(r));
         dump_flv("FLV", flv, n);

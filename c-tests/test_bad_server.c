@@ -1012,6 +1012,129 @@ static void close_from_another_thread(void)
     cur_peer = -1;
 }
 
+/* Clean ends. The server plays some media, then ends the stream and says nothing more (the
+ * connection stays open): a Stream EOF user control event for the played stream (how
+ * nginx-rtmp ends a live stream whose publisher stops), or Play.Complete / Play.Stop. The read
+ * loop must see the end at once (not after the 5 s receive timeout): the call that finds it
+ * returns 0 with m_read.status RTMP_READ_COMPLETE and the handle still connected (rtmpsrc
+ * reconnects when it finds the handle closed before its next read), the next call closes it
+ * and returns 0 again (rtmpdump's loop makes that call and ends). */
+static void srv_user_control(int fd, unsigned event, uint32_t value)
+{
+    struct buf b = { .n = 0 };
+    put16(&b, event);
+    put32(&b, value);
+    srv_msg(fd, 2, 0x04, 0, 0, b.d, b.n);
+}
+
+static int s_media_then_stream_eof(int fd)
+{
+    if (!srv_play_start(fd))
+        return 1;
+    srv_some_media(fd);
+    srv_user_control(fd, 1, 1);
+    return srv_finish(fd, FIN_SILENT);
+}
+
+static int srv_media_then_status(int fd, const char *code)
+{
+    if (!srv_play_start(fd))
+        return 1;
+    srv_some_media(fd);
+    srv_on_status(fd, "status", code);
+    return srv_finish(fd, FIN_SILENT);
+}
+
+static int s_media_then_play_complete(int fd)
+{
+    return srv_media_then_status(fd, "NetStream.Play.Complete");
+}
+
+static int s_media_then_play_stop(int fd)
+{
+    return srv_media_then_status(fd, "NetStream.Play.Stop");
+}
+
+/* Stream EOF for another stream than the played one, then Play.Complete: the first is not
+ * the end (the media after it arrives). */
+static int s_other_stream_eof(int fd)
+{
+    if (!srv_play_start(fd))
+        return 1;
+    srv_user_control(fd, 1, 7);
+    srv_some_media(fd);
+    srv_on_status(fd, "status", "NetStream.Play.Complete");
+    return srv_finish(fd, FIN_SILENT);
+}
+
+static void clean_end(const char *name, int (*server)(int), long min_bytes)
+{
+    const struct scenario sc = { name, server, AT_READ, END_CLOSED, NULL };
+    int port = 0;
+    int failures_before = test_failures;
+    log_reset();
+    cur_name = name;
+    int free_fd = lowest_free_fd();
+    pid_t child = start_server(&sc, &port);
+    CHECK(child > 0, "%s: cannot start the server", name);
+    if (child <= 0)
+        return;
+    cur_peer = child;
+    alarm(WATCHDOG_S);
+    char url[128];
+    snprintf(url, sizeof url, "rtmp://127.0.0.1:%d/app/stream timeout=5", port);
+    RTMP *r = RTMP_Alloc();
+    RTMP_Init(r);
+    double t0 = now_s();
+    int ok = RTMP_SetupURL(r, url) && RTMP_Connect(r, NULL) && RTMP_ConnectStream(r, 0);
+    CHECK(ok, "%s: the stream did not start", name);
+    if (ok) {
+        static char buf[65536];
+        long total = 0;
+        int k, rounds = 0;
+        while ((k = RTMP_Read(r, buf, sizeof buf)) > 0 && ++rounds < 1000)
+            total += k;
+        double elapsed = now_s() - t0;
+        CHECK(k == 0, "%s: RTMP_Read returned %d at the end, not 0", name, k);
+        CHECK(r->m_read.status == RTMP_READ_COMPLETE, "%s: m_read.status %d, not COMPLETE",
+              name, r->m_read.status);
+        CHECK(total >= min_bytes, "%s: %ld FLV bytes, expected at least %ld", name, total,
+              min_bytes);
+        CHECK(elapsed < 2.5, "%s: the end was seen after %.2f s (the receive timeout is 5 s)",
+              name, elapsed);
+        CHECK(RTMP_IsConnected(r), "%s: closed by the call that found the end", name);
+        k = RTMP_Read(r, buf, sizeof buf);
+        CHECK(k == 0, "%s: the call after the end returned %d", name, k);
+        CHECK(!RTMP_IsConnected(r), "%s: still connected after the call after the end", name);
+        CHECK(r->m_read.status == RTMP_READ_COMPLETE, "%s: m_read.status %d after the close",
+              name, r->m_read.status);
+        CHECK(RTMP_Read(r, buf, sizeof buf) == 0, "%s: a third call did not return 0", name);
+    }
+    RTMP_Close(r);
+    RTMP_Free(r);
+    alarm(0);
+    int srv = reap_peer(child, SRV_EXIT_S);
+    cur_peer = -1;
+    CHECK(srv == 0, "%s: server script did not complete (status %d)", name, srv);
+    CHECK(lowest_free_fd() == free_fd, "%s: file descriptor %d leaked", name, free_fd);
+    if (test_failures != failures_before || log_verbose)
+        fprintf(stderr, "%s clean end \"%s\", log:\n%s",
+                test_failures != failures_before ? "FAILED" : "ok", name, log_text);
+    cur_name = NULL;
+}
+
+static void clean_ends(void)
+{
+    /* FLV header (13) + video tag (11 + 20 + 4) + audio tag (11 + 10 + 4) */
+    const long media = 13 + 35 + 25;
+    clean_end("end: media, then Stream EOF (live stream whose publisher stopped)",
+              s_media_then_stream_eof, media);
+    clean_end("end: media, then Play.Complete", s_media_then_play_complete, media);
+    clean_end("end: media, then Play.Stop", s_media_then_play_stop, media);
+    clean_end("end: Stream EOF of another stream, media, then Play.Complete", s_other_stream_eof,
+              media);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -1027,6 +1150,7 @@ int main(void)
         run(&scenarios[i]);
     }
     close_from_another_thread();
+    clean_ends();
     if (log_verbose)
         fprintf(stderr, "total %.2f s\n", now_s() - t0);
     return test_summary("bad_server");

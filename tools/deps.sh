@@ -14,10 +14,10 @@ set -e
 
 # The packages of each group. `test` holds the oracle (Debian's librtmp 2.4, its headers and
 # tools) and the tools of the C tests; `integration` nginx-rtmp, the TLS terminator and the
-# programs run on the library.
+# programs run on the library (GStreamer: gst-launch-1.0 and rtmpsrc, for readpath.sh).
 pkgs_build="build-essential make gcc pkg-config python3 binutils ca-certificates"
 pkgs_test="librtmp1 librtmp-dev rtmpdump valgrind zlib1g-dev openssl"
-pkgs_integration="nginx libnginx-mod-rtmp libnginx-mod-stream openssl ffmpeg rtmpdump curl python3-librtmp python3-cryptography"
+pkgs_integration="nginx libnginx-mod-rtmp libnginx-mod-stream openssl ffmpeg rtmpdump curl python3-librtmp python3-cryptography gstreamer1.0-tools gstreamer1.0-plugins-bad"
 pkgs_bench="strace"
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }

@@ -151,6 +151,12 @@ packet_hashes() {
             { print t[$1] "|" $2 "|" $3 "|" $4 }'
 }
 
+# payloads FILE: the packet payload hashes, "codec_type|md5" sorted by codec type (packet order
+# kept within a type): compares what arrived with a source whatever the interleaving.
+payloads() { packet_hashes "$1" 2>/dev/null | awk -F'|' '{ print $1 "|" $4 }' | sort -s -t'|' -k1,1; }
+# rc FILE: the exit code recorded in FILE, or "?"
+rc() { cat "$1" 2>/dev/null || echo "?"; }
+
 # begin_scenarios NAME: checks the prerequisites and that both libraries are there, makes the
 # work directory ($work, with $ref holding the system library) and the cleanup trap that stops
 # nginx and the background processes listed in $BG (KEEP=1 keeps $work).

@@ -36,8 +36,6 @@ frames() {
     a=$(ffprobe -v error -select_streams a -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$1" 2>/dev/null | head -n 1)
     echo "${v:-0}/${a:-0}"
 }
-# payloads FILE: codec type and md5 of every packet, in order, per stream type
-payloads() { packet_hashes "$1" 2>/dev/null | awk -F'|' '{ print $1 "|" $4 }' | sort -s -t'|' -k1,1; }
 src_frames=$(frames "$clip")
 payloads "$clip" > "$work/src.pl"
 

@@ -31,7 +31,6 @@ rows_a=() rows_b=() rows_c=() notes=()
 # TIMING=1 prints the elapsed time at each stage (stderr)
 stage() { [ -z "${TIMING:-}" ] || echo "[${SECONDS}s] $*" >&2; }
 libof() { if [ "$1" = ours ]; then echo "$ours"; else echo "$ref"; fi; }
-rc() { cat "$1" 2>/dev/null || echo "?"; }
 sz() { [ -f "$1" ] && stat -c %s "$1" || echo 0; }
 h() { [ -s "$1" ] && md5sum < "$1" | cut -c1-10 || echo "-"; }
 errline() { grep -m 1 '^ERROR' "$1" 2>/dev/null | cut -c1-80; }

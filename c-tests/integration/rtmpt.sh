@@ -87,7 +87,6 @@ rows=() rows_b=() rows_c=() notes=()
 libof() { if [ "$1" = ours ]; then echo "$ours"; else echo "$ref"; fi; }
 h() { [ -s "$1" ] && md5sum < "$1" | cut -c1-12 || echo "-"; }
 sz() { [ -f "$1" ] && stat -c %s "$1" || echo 0; }
-rc() { cat "$1" 2>/dev/null || echo "?"; }
 errline() {
     grep -m 1 -E '^(ERROR|curl: \(|[A-Za-z.]*(Error|Exception):)' "$1" 2>/dev/null | cut -c1-80
 }
@@ -99,7 +98,6 @@ packets_ok() {
     [ -s "$work/pk.o" ] && cmp -s "$work/pk.o" "$work/pk.s"
 }
 npk() { [ -s "$1" ] && packet_hashes "$1" 2>/dev/null | wc -l || echo 0; }
-payloads() { packet_hashes "$1" 2>/dev/null | awk -F'|' '{ print $1 "|" $4 }' | sort -s -t'|' -k1,1; }
 payloads "$src" > "$work/src.pl"
 src_n=$(wc -l < "$work/src.pl")
 all_arrived() { payloads "$1" > "$work/got.pl"; cmp -s "$work/got.pl" "$work/src.pl"; }

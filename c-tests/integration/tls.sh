@@ -49,7 +49,6 @@ stage() { [ -z "${TIMING:-}" ] || echo "[${SECONDS}s] $*" >&2; }
 libof() { if [ "$1" = ours ]; then echo "$ours"; else echo "$ref"; fi; }
 h() { [ -s "$1" ] && md5sum < "$1" | cut -c1-12 || echo "-"; }
 sz() { [ -f "$1" ] && stat -c %s "$1" || echo 0; }
-rc() { cat "$1" 2>/dev/null || echo "?"; }
 # fsum FILE RCFILE: "size md5 rc=N", or just "rc=N" when nothing was written
 fsum() { if [ -s "$1" ]; then echo "$(sz "$1") $(h "$1") rc=$(rc "$2")"; else echo "rc=$(rc "$2")"; fi; }
 npk() { [ -s "$1" ] && packet_hashes "$1" 2>/dev/null | wc -l || echo 0; }
@@ -72,8 +71,6 @@ packets_ok() {
     packet_hashes "$src" | head -n "$(wc -l < "$work/pk.o")" > "$work/pk.s"
     [ -s "$work/pk.o" ] && cmp -s "$work/pk.o" "$work/pk.s"
 }
-# payloads FILE: codec type and md5 of every packet, in order per stream type (publish.sh's check)
-payloads() { packet_hashes "$1" 2>/dev/null | awk -F'|' '{ print $1 "|" $4 }' | sort -s -t'|' -k1,1; }
 payloads "$src" > "$work/src.pl"
 src_n=$(wc -l < "$work/src.pl")
 all_arrived() { payloads "$1" > "$work/got.pl"; cmp -s "$work/got.pl" "$work/src.pl"; }

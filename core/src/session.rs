@@ -718,6 +718,28 @@ impl Session<'_, '_> {
     }
 }
 
+/// For `RTMP_Read` only: whether a message from the server ends the stream although
+/// [`handle`] does not report it as the end (its code 2). That is the server's Stream EOF
+/// (user control event 1) for the stream being played (`stream_id`), while the client is
+/// neither pausing (`pausing` 0) nor waiting for a seek (`READ_SEEKING` clear in `read_flags`).
+/// A live stream whose publisher stops ends this way on nginx-rtmp, which sends no status
+/// message; librtmp waits for more data until its receive timeout. A recorded stream's Stream
+/// EOF comes right before its Play.Complete, so it ends there as before.
+pub fn stream_eof_ends_read(
+    msg_type: u8,
+    body: &[u8],
+    stream_id: i32,
+    pausing: i32,
+    read_flags: u8,
+) -> bool {
+    msg_type == PT_CONTROL
+        && body.len() >= 6
+        && body[..2] == [0, 1]
+        && crate::bytes::be32(&body[2..6]) as i32 == stream_id
+        && pausing == 0
+        && read_flags & READ_SEEKING == 0
+}
+
 /// `RTMP_ClientPacket` for everything but the chunk-layer messages: what the client does with
 /// one message from the server. `rand` feeds the publisher-authentication nonces.
 pub fn handle(

@@ -264,7 +264,7 @@ unsafe fn ensure_buffered<C: Closer>(r: *mut RTMP, n: usize) -> bool {
             if off + n > io::SB_CAPACITY && !io::compact(sb) {
                 return false;
             }
-            if wire::fill(r) < 1 {
+            if wire::fill(r, n - wire::buffered(r)) < 1 {
                 return read_failed::<C>(r);
             }
         }
@@ -322,7 +322,7 @@ pub(crate) unsafe fn read_n<C: Closer>(r: *mut RTMP, dst: *mut u8, n: usize, dir
                 if !account_read::<C>(r, k as usize) {
                     return false;
                 }
-            } else if wire::fill(r) < 1 {
+            } else if wire::fill(r, n - got) < 1 {
                 return read_failed::<C>(r);
             }
         }

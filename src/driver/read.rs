@@ -6,7 +6,7 @@
 
 use std::os::raw::{c_char, c_int, c_void};
 
-use super::session::{next_media_packet, send_seek};
+use super::session::{finish_read, next_media_for_read, send_seek};
 use crate::abi::conv::bytes_n;
 use crate::abi::packet::body_of;
 use crate::abi::packet::free_body;
@@ -175,7 +175,7 @@ unsafe fn read_one(r: *mut RTMP, p: &mut RTMPPacket) -> One {
     unsafe {
         free_body(p);
         *p = std::mem::zeroed();
-        match next_media_packet(r, p) {
+        match next_media_for_read(r, p) {
             0 => One::Status(STATUS_EOF),
             2 => {
                 crate::rtmp_log!(
@@ -288,8 +288,15 @@ unsafe fn prologue(r: *mut RTMP) -> Result<(), i8> {
 pub unsafe fn read(r: *mut RTMP, buf: *mut c_char, size: c_int) -> c_int {
     // SAFETY: caller passes a valid handle and `size` writable bytes at `buf`.
     unsafe {
+        let _poll_safe = super::wire::poll_safe_reads();
         match (*r).m_read.status {
-            STATUS_EOF | STATUS_COMPLETE => return 0,
+            STATUS_EOF => return 0,
+            STATUS_COMPLETE => {
+                // The call that found the end left the connection open (see
+                // `next_media_for_read`); this one closes it.
+                finish_read(r);
+                return 0;
+            }
             STATUS_ERROR => {
                 *libc::__errno_location() = libc::EINVAL;
                 return -1;
@@ -323,7 +330,12 @@ pub unsafe fn read(r: *mut RTMP, buf: *mut c_char, size: c_int) -> c_int {
             (*r).m_read.bufpos = (*r).m_read.bufpos.add(n);
             total = n;
         }
-        if total < out.len() {
+        // A call that hands out kept bytes reads nothing more: what comes next (perhaps the
+        // end of the stream) is then found by a call of its own, which a caller polling the
+        // socket makes because the kernel still holds it (see `wire::PollSafeReads`); found
+        // here, after bytes were handed out, the end would only be reported by a call that the
+        // poll never allows.
+        if total == 0 && !out.is_empty() {
             let mut p: RTMPPacket = std::mem::zeroed();
             loop {
                 match read_one(r, &mut p) {

@@ -920,6 +920,16 @@ unsafe fn publisher_reconnect(r: *mut RTMP, token: &[u8]) {
 /// # Safety
 /// `r` must point to a valid `RTMP`; `p`'s body readable for `m_nBodySize` bytes.
 pub unsafe fn client_packet(r: *mut RTMP, p: &RTMPPacket) -> c_int {
+    // SAFETY: caller contract.
+    unsafe { handle_packet(r, p, false) }
+}
+
+/// [`client_packet`]; with `for_read` (the `RTMP_Read` path) a message that ends the stream
+/// leaves the connection open: the close is [`finish_read`]'s, at the next `RTMP_Read`.
+///
+/// # Safety
+/// As [`client_packet`].
+unsafe fn handle_packet(r: *mut RTMP, p: &RTMPPacket, for_read: bool) -> c_int {
     // SAFETY: caller contract. The loaded state borrows the struct's strings and queue; it is
     // dropped before the actions change them.
     unsafe {
@@ -948,8 +958,12 @@ pub unsafe fn client_packet(r: *mut RTMP, p: &RTMPPacket) -> c_int {
             let link = load_link(r);
             core_session::handle(&st, &link, &msg, &mut || libc::rand())
         };
-        if !out.actions.is_empty() {
-            apply(r, out.actions);
+        let mut actions = out.actions;
+        if for_read && out.code == 2 {
+            actions.retain(|a| !matches!(a, Action::Close));
+        }
+        if !actions.is_empty() {
+            apply(r, actions);
         }
         if let Some(ch) = out.media_channel {
             (*r).m_mediaChannel = ch;
@@ -1014,6 +1028,51 @@ pub unsafe fn reconnect_stream(r: *mut RTMP, seek: c_int) -> bool {
 /// # Safety
 /// `r` and `p` must be valid.
 pub unsafe fn next_media_packet(r: *mut RTMP, p: *mut RTMPPacket) -> c_int {
+    // SAFETY: caller contract.
+    unsafe { next_media(r, p, false) }
+}
+
+/// [`next_media_packet`] for `RTMP_Read`, which must report the end of the stream to callers
+/// that poll the socket or test `RTMP_IsConnected` before each call (curl, GStreamer's
+/// rtmpsrc):
+/// - the server's Stream EOF for the played stream ends it too (see
+///   [`core_session::stream_eof_ends_read`]), so a live stream whose publisher stops ends
+///   instead of waiting for a receive timeout;
+/// - the end (2) leaves the connection open: the call that finds the end returns 0 while the
+///   handle still reads as connected, and the next `RTMP_Read` closes it ([`finish_read`]).
+///   rtmpsrc reconnects when it finds the handle closed before its next read, so librtmp's
+///   close inside the call that ends the stream makes it play a recording again for ever;
+///   rtmpdump's loop (`RTMP_Read` while it returns >= 0 and the handle is connected) makes
+///   the one more call and ends as before.
+///
+/// # Safety
+/// As [`next_media_packet`].
+pub unsafe fn next_media_for_read(r: *mut RTMP, p: *mut RTMPPacket) -> c_int {
+    // SAFETY: caller contract.
+    unsafe { next_media(r, p, true) }
+}
+
+/// The end of a stream that [`next_media_for_read`] found: closes the connection it left
+/// open (librtmp's `RTMP_Close`), keeping `m_read.status` (which the close clears) as librtmp
+/// leaves it after its own close inside the call that found the end. Nothing when the handle
+/// is already closed.
+///
+/// # Safety
+/// `r` must be valid.
+pub unsafe fn finish_read(r: *mut RTMP) {
+    // SAFETY: caller contract.
+    unsafe {
+        if (*r).m_sb.sb_socket != -1 {
+            let status = (*r).m_read.status;
+            close_session(r, false);
+            (*r).m_read.status = status;
+        }
+    }
+}
+
+/// # Safety
+/// As [`next_media_packet`].
+unsafe fn next_media(r: *mut RTMP, p: *mut RTMPPacket, for_read: bool) -> c_int {
     // SAFETY: caller passes valid pointers.
     unsafe {
         let mut got = 0;
@@ -1021,7 +1080,22 @@ pub unsafe fn next_media_packet(r: *mut RTMP, p: *mut RTMPPacket) -> c_int {
             if !is_ready(&*p) || (*p).m_nBodySize == 0 {
                 continue;
             }
-            got = client_packet(r, &*p);
+            let eof = for_read
+                && core_session::stream_eof_ends_read(
+                    (*p).m_packetType,
+                    body_of(&*p),
+                    (*r).m_stream_id,
+                    (*r).m_pausing,
+                    (*r).m_read.flags,
+                );
+            got = handle_packet(r, &*p, for_read);
+            if eof {
+                crate::rtmp_log!(
+                    log::DEBUG,
+                    "Got Stream EOF from server. Assuming stream is complete"
+                );
+                got = 2;
+            }
             if got == 0 {
                 free_body(p);
             } else if (*r).m_pausing == 3 {

@@ -14,12 +14,17 @@
 //! Without the tunnel every unread byte is payload; with RC4 it is decrypted when it arrives,
 //! so the chunk reader (which may look ahead a few bytes) always sees plain RTMP.
 //!
+//! Without the tunnel, `m_resplen` holds instead a lower bound of the bytes the kernel holds for
+//! the socket (the last `FIONREAD` answer less what was received since; 0 when unknown): see
+//! [`PollSafeReads`].
+//!
 //! `m_polling` keeps the last interval byte (the server's polling hint) in its low 8 bits and
 //! [`SERVER_CLOSES`] when the last response announced `Connection: close`, and [`STALLED`]
 //! once a receive on the tunnel has failed (no answer in time, EOF, error).
 
+use std::cell::Cell;
 use std::os::raw::{c_int, c_void};
-use std::ptr::addr_of_mut;
+use std::ptr::{addr_of, addr_of_mut};
 use std::time::{Duration, Instant};
 
 use crate::abi::conv;
@@ -101,24 +106,103 @@ unsafe fn decrypt_buffered(r: *mut RTMP, from: usize, to: usize) {
     }
 }
 
-/// `RTMPSockBuf_Fill` for the chunk stream: more RTMP bytes into `m_sb`. Returns how many
-/// became available (> 0), 0 at EOF or a receive timeout (`sb_timedout` set), -1 on failure
-/// (an ERROR line logged for protocol failures).
+thread_local! {
+    /// Set while `RTMP_Read` runs on this thread: see [`PollSafeReads`].
+    static POLL_SAFE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// While alive, receives on this thread leave the socket readable whenever they take more than
+/// the reader asked for: at least one received byte stays in the kernel unless every byte there
+/// is needed. A caller that polls the descriptor before each `RTMP_Read` (curl) then never waits
+/// on bytes this library has already taken: there is always something left for its poll, up to
+/// the last byte the stream needs. Plain TCP and RTMPE only (the kernel's count of TLS or HTTP
+/// bytes says nothing about RTMP bytes).
+///
+/// The kernel's count (`FIONREAD`, a system call) is asked only when the lower bound kept in
+/// `m_resplen` does not already show that more bytes wait than one receive can take: in a
+/// steady stream the kernel holds megabytes, and one query serves many receives.
+pub struct PollSafeReads(bool);
+
+/// Starts a [`PollSafeReads`] scope (restored to what it was when the value is dropped).
+pub fn poll_safe_reads() -> PollSafeReads {
+    PollSafeReads(POLL_SAFE.with(|c| c.replace(true)))
+}
+
+impl Drop for PollSafeReads {
+    fn drop(&mut self) {
+        POLL_SAFE.with(|c| c.set(self.0));
+    }
+}
+
+/// The most one receive may take when the reader needs `need` more bytes: unbounded outside a
+/// [`PollSafeReads`] scope or when more bytes wait than a receive can take (`need` plus a
+/// whole `sb_buf`), else `need` or all but one of the bytes the kernel holds, whichever is
+/// more.
+unsafe fn read_budget(r: *mut RTMP, need: usize) -> usize {
+    if !POLL_SAFE.with(Cell::get) {
+        return usize::MAX;
+    }
+    // SAFETY: caller contract.
+    unsafe {
+        if tunnelled(r) || kernel_floor(r) > need.saturating_add(io::SB_CAPACITY) {
+            return usize::MAX;
+        }
+        match io::kernel_unread(addr_of!((*r).m_sb)) {
+            Some(held) => {
+                (*r).m_resplen = c_int::try_from(held).unwrap_or(c_int::MAX);
+                need.max(held.saturating_sub(1))
+            }
+            None => usize::MAX,
+        }
+    }
+}
+
+/// The lower bound of the bytes waiting in the kernel (plain sessions; see the module notes).
 ///
 /// # Safety
 /// `r` valid.
-pub unsafe fn fill(r: *mut RTMP) -> c_int {
+#[inline(always)]
+unsafe fn kernel_floor(r: *const RTMP) -> usize {
+    // SAFETY: caller contract.
+    unsafe { (*r).m_resplen.max(0) as usize }
+}
+
+/// Records that `n` bytes left the kernel (every receive without the tunnel, inside a
+/// [`PollSafeReads`] scope or not, so the bound never overstates).
+///
+/// # Safety
+/// `r` valid and not tunnelled.
+#[inline(always)]
+unsafe fn received(r: *mut RTMP, n: usize) {
+    // SAFETY: caller contract.
+    unsafe {
+        let floor = kernel_floor(r);
+        if floor != 0 {
+            (*r).m_resplen = floor.saturating_sub(n) as c_int;
+        }
+    }
+}
+
+/// `RTMPSockBuf_Fill` for the chunk stream: more RTMP bytes into `m_sb`, of which the reader
+/// needs at least `need` (> 0). Returns how many became available (> 0), 0 at EOF or a receive
+/// timeout (`sb_timedout` set), -1 on failure (an ERROR line logged for protocol failures).
+///
+/// # Safety
+/// `r` valid.
+pub unsafe fn fill(r: *mut RTMP, need: usize) -> c_int {
     // SAFETY: caller contract.
     unsafe {
         let sb = addr_of_mut!((*r).m_sb);
         if tunnelled(r) {
             return fill_tunnel(r);
         }
-        let before = (*sb).sb_size.max(0) as usize;
-        let n = io::fill(sb);
+        let budget = read_budget(r, need);
+        let n = io::fill_upto(sb, budget);
         if n > 0 {
+            received(r, n as usize);
             // (`io::fill` moved the unread bytes to the front; the new ones follow them)
-            decrypt_buffered(r, before, before + n as usize);
+            let size = (*sb).sb_size.max(0) as usize;
+            decrypt_buffered(r, size - n as usize, size);
         }
         n
     }
@@ -132,12 +216,15 @@ pub unsafe fn fill(r: *mut RTMP) -> c_int {
 pub unsafe fn recv_direct(r: *mut RTMP, dst: *mut u8, len: usize) -> isize {
     // SAFETY: caller contract.
     unsafe {
-        let n = io::recv_direct(addr_of_mut!((*r).m_sb), dst, len);
+        let surplus = read_budget(r, len).saturating_sub(len);
+        let n = io::recv_direct(addr_of_mut!((*r).m_sb), dst, len, surplus);
         if n > 0 {
+            let surplus = (*r).m_sb.sb_size.max(0) as usize;
+            received(r, n as usize + surplus);
             if let Some(s) = crypt::stream_mut((*r).Link.rc4keyIn) {
                 s.apply(conv::bytes_mut(dst, n as usize));
             }
-            decrypt_buffered(r, 0, (*r).m_sb.sb_size.max(0) as usize);
+            decrypt_buffered(r, 0, surplus);
         }
         n
     }

@@ -298,6 +298,25 @@ pub unsafe fn recv2_raw(
     }
 }
 
+/// How many received bytes the kernel holds for the plain socket of `sb` (`FIONREAD`); `None`
+/// with TLS (whose records do not map to RTMP bytes) or when the query fails.
+///
+/// # Safety
+/// `sb` must point to a valid `RTMPSockBuf`.
+pub unsafe fn kernel_unread(sb: *const RTMPSockBuf) -> Option<usize> {
+    // SAFETY: caller contract; FIONREAD writes one int.
+    unsafe {
+        if session_of(sb).is_some() {
+            return None;
+        }
+        let mut n: c_int = 0;
+        if libc::ioctl((*sb).sb_socket, libc::FIONREAD, &mut n as *mut c_int) != 0 {
+            return None;
+        }
+        usize::try_from(n).ok()
+    }
+}
+
 /// `RTMPSockBuf_Fill`: appends what one receive returns to the unread bytes; returns the count,
 /// 0 on EOF or receive timeout (`sb_timedout` set), -1 on error. Retries on `EINTR` unless
 /// `RTMP_ctrlC` is set.
@@ -305,6 +324,15 @@ pub unsafe fn recv2_raw(
 /// # Safety
 /// `sb` must point to a valid `RTMPSockBuf`.
 pub unsafe fn fill(sb: *mut RTMPSockBuf) -> c_int {
+    // SAFETY: caller contract.
+    unsafe { fill_upto(sb, usize::MAX) }
+}
+
+/// [`fill`] receiving at most `max` (> 0) bytes.
+///
+/// # Safety
+/// `sb` must point to a valid `RTMPSockBuf`.
+pub unsafe fn fill_upto(sb: *mut RTMPSockBuf, max: usize) -> c_int {
     // SAFETY: caller contract; the receive targets the free tail of sb_buf.
     unsafe {
         if !compact(sb) {
@@ -313,7 +341,7 @@ pub unsafe fn fill(sb: *mut RTMPSockBuf) -> c_int {
         }
         loop {
             let size = (*sb).sb_size as usize;
-            let room = SB_CAPACITY - size;
+            let room = (SB_CAPACITY - size).min(max.max(1));
             let dst = ((*sb).sb_start as *mut u8).add(size);
             let n = recv_raw(sb, dst, room);
             if n >= 0 {
@@ -327,20 +355,20 @@ pub unsafe fn fill(sb: *mut RTMPSockBuf) -> c_int {
     }
 }
 
-/// Receives directly into `dst[..len]`, letting any surplus land in the (empty) `sb_buf`.
-/// Returns the bytes written to `dst` (> 0), or the `fill`-style 0 / -1. The surplus is added
-/// to `sb_size`.
+/// Receives directly into `dst[..len]`, letting a surplus of at most `surplus` bytes land in
+/// the (empty) `sb_buf`. Returns the bytes written to `dst` (> 0), or the `fill`-style 0 / -1.
+/// The surplus is added to `sb_size`.
 ///
 /// # Safety
 /// `sb` valid with `sb_size == 0`; `dst` writable for `len` bytes.
-pub unsafe fn recv_direct(sb: *mut RTMPSockBuf, dst: *mut u8, len: usize) -> isize {
+pub unsafe fn recv_direct(sb: *mut RTMPSockBuf, dst: *mut u8, len: usize, surplus: usize) -> isize {
     // SAFETY: caller contract.
     unsafe {
         let base = std::ptr::addr_of_mut!((*sb).sb_buf) as *mut u8;
         (*sb).sb_start = base as *mut std::os::raw::c_char;
         (*sb).sb_size = 0;
         loop {
-            let n = recv2_raw(sb, dst, len, base, SB_CAPACITY);
+            let n = recv2_raw(sb, dst, len, base, SB_CAPACITY.min(surplus));
             if n >= 0 {
                 let n = n as usize;
                 let mine = n.min(len);

@@ -513,3 +513,23 @@ fn logs_come_back_in_order_with_the_actions() {
         matches!(&o.actions[0], Action::Log(diag::DEBUG, t) if t.starts_with(b"RTMP_ClientPacket, received: invoke"))
     );
 }
+
+#[test]
+fn stream_eof_ends_read_only_for_the_played_stream_while_playing() {
+    let eof = [0, 1, 0, 0, 0, 1];
+    assert!(stream_eof_ends_read(PT_CONTROL, &eof, 1, 0, READ_HEADER));
+    // another stream, paused or pausing, a seek on its way, another event, short, not control
+    assert!(!stream_eof_ends_read(PT_CONTROL, &eof, 2, 0, 0));
+    assert!(!stream_eof_ends_read(PT_CONTROL, &eof, 1, 1, 0));
+    assert!(!stream_eof_ends_read(PT_CONTROL, &eof, 1, 2, 0));
+    assert!(!stream_eof_ends_read(PT_CONTROL, &eof, 1, 0, READ_SEEKING));
+    assert!(!stream_eof_ends_read(
+        PT_CONTROL,
+        &[0, 0, 0, 0, 0, 1],
+        1,
+        0,
+        0
+    ));
+    assert!(!stream_eof_ends_read(PT_CONTROL, &eof[..5], 1, 0, 0));
+    assert!(!stream_eof_ends_read(PT_INVOKE, &eof, 1, 0, 0));
+}
