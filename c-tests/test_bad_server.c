@@ -615,15 +615,21 @@ static int s_header_mid_message(int fd)
 }
 
 /* Media that RTMP_Read turns into the FLV prologue: video at 0, audio at 40. */
-static void srv_some_media(int fd)
+/* A video message at `ts`, an audio message at `ts` + 40. */
+static void srv_media_at(int fd, uint32_t ts)
 {
     unsigned char v[20], a[10];
     memset(v, 0, sizeof v);
     v[0] = 0x17; /* AVC keyframe */
     memset(a, 0, sizeof a);
     a[0] = 0xaf; /* AAC */
-    srv_msg(fd, 6, 0x09, 1, 0, v, sizeof v);
-    srv_msg(fd, 4, 0x08, 1, 40, a, sizeof a);
+    srv_msg(fd, 6, 0x09, 1, ts, v, sizeof v);
+    srv_msg(fd, 4, 0x08, 1, ts + 40, a, sizeof a);
+}
+
+static void srv_some_media(int fd)
+{
+    srv_media_at(fd, 0);
 }
 
 static int s_truncated_media(int fd)
@@ -1027,11 +1033,19 @@ static void srv_user_control(int fd, unsigned event, uint32_t value)
     srv_msg(fd, 2, 0x04, 0, 0, b.d, b.n);
 }
 
+/* Three rounds of media (0 to 200 ms): the stream goes on after the first RTMP_Read, which
+ * takes the FLV header, the packets up to the first non-zero timestamp and one more. */
+static void srv_media_rounds(int fd)
+{
+    for (uint32_t ts = 0; ts < 240; ts += 80)
+        srv_media_at(fd, ts);
+}
+
 static int s_media_then_stream_eof(int fd)
 {
     if (!srv_play_start(fd))
         return 1;
-    srv_some_media(fd);
+    srv_media_rounds(fd);
     srv_user_control(fd, 1, 1);
     return srv_finish(fd, FIN_SILENT);
 }
@@ -1040,7 +1054,7 @@ static int srv_media_then_status(int fd, const char *code)
 {
     if (!srv_play_start(fd))
         return 1;
-    srv_some_media(fd);
+    srv_media_rounds(fd);
     srv_on_status(fd, "status", code);
     return srv_finish(fd, FIN_SILENT);
 }
@@ -1055,6 +1069,17 @@ static int s_media_then_play_stop(int fd)
     return srv_media_then_status(fd, "NetStream.Play.Stop");
 }
 
+/* The end right after the first packets: found by the first RTMP_Read, which returns data;
+ * closed at once, as librtmp does. */
+static int s_end_with_first_packets(int fd)
+{
+    if (!srv_play_start(fd))
+        return 1;
+    srv_some_media(fd);
+    srv_on_status(fd, "status", "NetStream.Play.Complete");
+    return srv_finish(fd, FIN_SILENT);
+}
+
 /* Stream EOF for another stream than the played one, then Play.Complete: the first is not
  * the end (the media after it arrives). */
 static int s_other_stream_eof(int fd)
@@ -1062,12 +1087,12 @@ static int s_other_stream_eof(int fd)
     if (!srv_play_start(fd))
         return 1;
     srv_user_control(fd, 1, 7);
-    srv_some_media(fd);
+    srv_media_rounds(fd);
     srv_on_status(fd, "status", "NetStream.Play.Complete");
     return srv_finish(fd, FIN_SILENT);
 }
 
-static void clean_end(const char *name, int (*server)(int), long min_bytes)
+static void clean_end(const char *name, int (*server)(int), long min_bytes, int closed_at_end)
 {
     const struct scenario sc = { name, server, AT_READ, END_CLOSED, NULL };
     int port = 0;
@@ -1102,7 +1127,8 @@ static void clean_end(const char *name, int (*server)(int), long min_bytes)
               min_bytes);
         CHECK(elapsed < 2.5, "%s: the end was seen after %.2f s (the receive timeout is 5 s)",
               name, elapsed);
-        CHECK(RTMP_IsConnected(r), "%s: closed by the call that found the end", name);
+        CHECK(RTMP_IsConnected(r) == !closed_at_end, "%s: %s when RTMP_Read returned 0", name,
+              closed_at_end ? "still connected" : "closed");
         k = RTMP_Read(r, buf, sizeof buf);
         CHECK(k == 0, "%s: the call after the end returned %d", name, k);
         CHECK(!RTMP_IsConnected(r), "%s: still connected after the call after the end", name);
@@ -1125,14 +1151,16 @@ static void clean_end(const char *name, int (*server)(int), long min_bytes)
 
 static void clean_ends(void)
 {
-    /* FLV header (13) + video tag (11 + 20 + 4) + audio tag (11 + 10 + 4) */
-    const long media = 13 + 35 + 25;
+    /* FLV header (13) + 3 x (video tag (11 + 20 + 4) + audio tag (11 + 10 + 4)) */
+    const long media = 13 + 3 * (35 + 25);
     clean_end("end: media, then Stream EOF (live stream whose publisher stopped)",
-              s_media_then_stream_eof, media);
-    clean_end("end: media, then Play.Complete", s_media_then_play_complete, media);
-    clean_end("end: media, then Play.Stop", s_media_then_play_stop, media);
+              s_media_then_stream_eof, media, 0);
+    clean_end("end: media, then Play.Complete", s_media_then_play_complete, media, 0);
+    clean_end("end: media, then Play.Stop", s_media_then_play_stop, media, 0);
     clean_end("end: Stream EOF of another stream, media, then Play.Complete", s_other_stream_eof,
-              media);
+              media, 0);
+    clean_end("end: Play.Complete right after the first packets", s_end_with_first_packets,
+              13 + 35 + 25, 1);
 }
 
 int main(void)

@@ -27,9 +27,10 @@ h() { [ -s "$1" ] && md5sum < "$1" | cut -c1-12 || echo "-"; }
 sz() { [ -f "$1" ] && stat -c %s "$1" || echo 0; }
 
 # row NAME OURS_FILE REF_FILE RC_OURS RC_REF [SOURCE]: identical bytes and exit codes required
+# (EXPECT_RC=N: ours must exit N, whatever the system library's exit status)
 row() {
     local name=$1 o=$2 r=$3 rco=$4 rcr=$5 src=${6:-} verdict=PASS extra=""
-    if ! cmp -s "$o" "$r" || [ "$rco" != "$rcr" ] || [ ! -s "$o" ]; then verdict=FAIL; fail=1; fi
+    if ! cmp -s "$o" "$r" || [ "$rco" != "${EXPECT_RC:-$rcr}" ] || [ ! -s "$o" ]; then verdict=FAIL; fail=1; fi
     if [ -n "$src" ]; then
         # every packet received equals the source's packet at the same position
         packet_hashes "$o" > "$work/pk.o"; packet_hashes "$src" | head -n "$(wc -l < "$work/pk.o")" > "$work/pk.s"
@@ -113,7 +114,10 @@ done
 sleep 1
 ffmpeg -nostdin -hide_banner -loglevel error -re -i "$vod/clip.flv" -c copy -f flv "$url/live/x" || die "ffmpeg publish"
 wait "$pid_ours"; rco=$?; wait "$pid_ref"; rcr=$?
-row "rtmpdump live" "$work/live.ours.flv" "$work/live.ref.flv" "$rco" "$rcr" "$vod/clip.flv"
+# nginx ends the stream with Stream EOF when the publisher stops: ours reports the end
+# ("Download complete", exit 0); librtmp waits for more until the server's ping timeout or its
+# own and reports an incomplete download (exit 2). docs/compat.md, "Read path".
+EXPECT_RC=0 row "rtmpdump live" "$work/live.ours.flv" "$work/live.ref.flv" "$rco" "$rcr" "$vod/clip.flv"
 
 # 6. rtmpgw (HTTP gateway: RTMP_Connect then RTMP_Read, no ConnectStream), fetched with curl
 for side in ours ref; do

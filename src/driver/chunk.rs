@@ -1642,4 +1642,83 @@ mod tests {
             general.len()
         );
     }
+
+    /// Bytes waiting in the kernel for the handle's socket.
+    fn unread(h: &Handle) -> usize {
+        // SAFETY: the handle under test.
+        unsafe { io::kernel_unread(addr_of!((*h.0).m_sb)).unwrap() }
+    }
+
+    /// Writes `s` to the peer end of `h` in one piece.
+    fn peer_write(h: &Handle, s: &[u8]) {
+        // SAFETY: the fd is ours; `s` is readable.
+        let n = unsafe { libc::write(h.1, s.as_ptr() as *const c_void, s.len()) };
+        assert_eq!(n, s.len() as isize);
+    }
+
+    /// Three 3-byte messages on chunk stream 5 (12-byte type-0 headers).
+    fn three_small() -> Vec<u8> {
+        let mut s = Vec::new();
+        for (i, body) in [b"abc", b"def", b"ghi"].iter().enumerate() {
+            s.extend_from_slice(&[5, 0, 0, i as u8, 0, 0, 3, 8, 1, 0, 0, 0]);
+            s.extend_from_slice(*body);
+        }
+        s
+    }
+
+    #[test]
+    fn poll_safe_reads_leave_a_byte_in_the_kernel_until_it_is_needed() {
+        let h = Handle::new();
+        let s = three_small();
+        peer_write(&h, &s);
+        {
+            let _scope = wire::poll_safe_reads();
+            assert_eq!(read_msgs(h.0, 1)[0].3, b"abc");
+            assert_eq!(
+                unread(&h),
+                1,
+                "one byte stays readable for the caller's poll"
+            );
+            assert_eq!(read_msgs(h.0, 1)[0].3, b"def");
+            assert_eq!(unread(&h), 1);
+            // the last byte belongs to the last message: taken when needed
+            assert_eq!(read_msgs(h.0, 1)[0].3, b"ghi");
+            assert_eq!(unread(&h), 0);
+        }
+        // outside the scope (RTMP_ReadPacket callers) one receive takes everything
+        peer_write(&h, &s);
+        assert_eq!(read_msgs(h.0, 1)[0].3, b"abc");
+        assert_eq!(unread(&h), 0);
+        assert_eq!(read_msgs(h.0, 2)[1].3, b"ghi");
+    }
+
+    #[test]
+    fn poll_safe_reads_keep_a_lower_bound_of_the_kernel_bytes() {
+        let h = Handle::new();
+        // a 40,000-byte message in 4096-byte chunks, then the three small ones
+        let body: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+        let mut s = vec![4u8, 0, 0, 0, 0, 0x9c, 0x40, 9, 1, 0, 0, 0];
+        for (i, c) in body.chunks(4096).enumerate() {
+            if i > 0 {
+                s.push(0xc4);
+            }
+            s.extend_from_slice(c);
+        }
+        s.extend_from_slice(&three_small());
+        peer_write(&h, &s);
+        // SAFETY: the handle under test.
+        unsafe { (*h.0).m_inChunkSize = 4096 };
+        let _scope = wire::poll_safe_reads();
+        assert_eq!(read_msgs(h.0, 1)[0].3, body);
+        // SAFETY: the handle under test.
+        let floor = unsafe { (*h.0).m_resplen };
+        // nothing arrives meanwhile, so the bound is exact here; it never overstates
+        assert_eq!(floor as usize, unread(&h));
+        assert!(floor >= 1);
+        let got = read_msgs(h.0, 3);
+        assert_eq!(got[2].3, b"ghi");
+        assert_eq!(unread(&h), 0);
+        // SAFETY: the handle under test.
+        assert_eq!(unsafe { (*h.0).m_resplen }, 0);
+    }
 }

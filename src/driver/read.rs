@@ -303,8 +303,10 @@ pub unsafe fn read(r: *mut RTMP, buf: *mut c_char, size: c_int) -> c_int {
             }
             _ => {}
         }
+        let mut began = false;
         if (*r).m_read.flags & READ_HEADER == 0 {
             if (*r).m_read.flags & READ_RESUME == 0 {
+                began = true;
                 if let Err(s) = prologue(r) {
                     drop_pending(r);
                     (*r).m_read.status = s;
@@ -334,14 +336,22 @@ pub unsafe fn read(r: *mut RTMP, buf: *mut c_char, size: c_int) -> c_int {
         // end of the stream) is then found by a call of its own, which a caller polling the
         // socket makes because the kernel still holds it (see `wire::PollSafeReads`); found
         // here, after bytes were handed out, the end would only be reported by a call that the
-        // poll never allows.
-        if total == 0 && !out.is_empty() {
+        // poll never allows. The call that built the FLV header and the stream's first
+        // packets (the beginning, not the end) goes on with one more message as librtmp
+        // does, so the first result has librtmp's size (rtmpdump's first progress line).
+        if (total == 0 || began) && total < out.len() {
             let mut p: RTMPPacket = std::mem::zeroed();
             loop {
                 match read_one(r, &mut p) {
                     One::Ignore => continue,
                     One::Status(s) => {
                         (*r).m_read.status = s;
+                        if total > 0 {
+                            // Only the first call gets here (the end came with the stream's
+                            // first packets): this call returns data, so the end is never
+                            // reported by a 0 before the close; closed now, as librtmp does.
+                            finish_read(r);
+                        }
                         break;
                     }
                     One::Bytes(t) => {
