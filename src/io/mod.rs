@@ -393,7 +393,9 @@ fn tls_send(s: &mut tls::Session, fd: c_int, parts: &[IoSlice<'_>]) -> isize {
     }
 }
 
-/// One `send(fd, buf, len, 0)`, or the bytes sealed into TLS records and written at once.
+/// One `send(fd, buf, len, MSG_NOSIGNAL)`, or the bytes sealed into TLS records and written at
+/// once. A peer that has gone away gives `EPIPE`, never `SIGPIPE`: the library runs inside
+/// hosts that do not ignore the signal, which would kill them (librtmp's plain `send` does).
 ///
 /// # Safety
 /// `sb` valid; `buf` readable for `len` bytes.
@@ -405,12 +407,18 @@ pub unsafe fn send_raw(sb: *mut RTMPSockBuf, buf: *const u8, len: usize) -> isiz
         }) {
             return n;
         }
-        libc::send((*sb).sb_socket, buf as *const c_void, len, 0)
+        libc::send(
+            (*sb).sb_socket,
+            buf as *const c_void,
+            len,
+            libc::MSG_NOSIGNAL,
+        )
     }
 }
 
-/// One `writev` of at most [`MAX_IOV`] iovecs; with TLS, all of them sealed into as few records
-/// as possible (up to 16 KB each) and written together. Returns the bytes taken.
+/// One `sendmsg` (`writev` with `MSG_NOSIGNAL`, see [`send_raw`]) of at most [`MAX_IOV`]
+/// iovecs; with TLS, all of them sealed into as few records as possible (up to 16 KB each) and
+/// written together. Returns the bytes taken.
 ///
 /// # Safety
 /// `sb` valid; every iovec readable.
@@ -424,7 +432,11 @@ pub unsafe fn send_vectored_raw(sb: *mut RTMPSockBuf, iov: &[libc::iovec]) -> is
         }) {
             return n;
         }
-        libc::writev((*sb).sb_socket, iov.as_ptr(), iov.len() as c_int)
+        // (msghdr is plain data: zeroed, then the iovecs are all it needs)
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = iov.as_ptr() as *mut libc::iovec;
+        msg.msg_iovlen = iov.len() as _;
+        libc::sendmsg((*sb).sb_socket, &msg, libc::MSG_NOSIGNAL)
     }
 }
 
