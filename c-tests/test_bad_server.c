@@ -1092,7 +1092,12 @@ static int s_other_stream_eof(int fd)
     return srv_finish(fd, FIN_SILENT);
 }
 
-static void clean_end(const char *name, int (*server)(int), long min_bytes, int closed_at_end)
+/* One end-of-stream case: the server, RTMP_Connect + RTMP_ConnectStream on a 5 s timeout, then
+ * `check` on the playing handle (t0: before the connect); the server's script, the file
+ * descriptors and the log (shown when a check failed) are checked here. */
+static void end_case(const char *name, int (*server)(int),
+                     void (*check)(const char *name, RTMP *r, double t0, const void *arg),
+                     const void *arg)
 {
     const struct scenario sc = { name, server, AT_READ, END_CLOSED, NULL };
     int port = 0;
@@ -1113,29 +1118,8 @@ static void clean_end(const char *name, int (*server)(int), long min_bytes, int 
     double t0 = now_s();
     int ok = RTMP_SetupURL(r, url) && RTMP_Connect(r, NULL) && RTMP_ConnectStream(r, 0);
     CHECK(ok, "%s: the stream did not start", name);
-    if (ok) {
-        static char buf[65536];
-        long total = 0;
-        int k, rounds = 0;
-        while ((k = RTMP_Read(r, buf, sizeof buf)) > 0 && ++rounds < 1000)
-            total += k;
-        double elapsed = now_s() - t0;
-        CHECK(k == 0, "%s: RTMP_Read returned %d at the end, not 0", name, k);
-        CHECK(r->m_read.status == RTMP_READ_COMPLETE, "%s: m_read.status %d, not COMPLETE",
-              name, r->m_read.status);
-        CHECK(total >= min_bytes, "%s: %ld FLV bytes, expected at least %ld", name, total,
-              min_bytes);
-        CHECK(elapsed < 2.5, "%s: the end was seen after %.2f s (the receive timeout is 5 s)",
-              name, elapsed);
-        CHECK(RTMP_IsConnected(r) == !closed_at_end, "%s: %s when RTMP_Read returned 0", name,
-              closed_at_end ? "still connected" : "closed");
-        k = RTMP_Read(r, buf, sizeof buf);
-        CHECK(k == 0, "%s: the call after the end returned %d", name, k);
-        CHECK(!RTMP_IsConnected(r), "%s: still connected after the call after the end", name);
-        CHECK(r->m_read.status == RTMP_READ_COMPLETE, "%s: m_read.status %d after the close",
-              name, r->m_read.status);
-        CHECK(RTMP_Read(r, buf, sizeof buf) == 0, "%s: a third call did not return 0", name);
-    }
+    if (ok)
+        check(name, r, t0, arg);
     RTMP_Close(r);
     RTMP_Free(r);
     alarm(0);
@@ -1144,9 +1128,46 @@ static void clean_end(const char *name, int (*server)(int), long min_bytes, int 
     CHECK(srv == 0, "%s: server script did not complete (status %d)", name, srv);
     CHECK(lowest_free_fd() == free_fd, "%s: file descriptor %d leaked", name, free_fd);
     if (test_failures != failures_before || log_verbose)
-        fprintf(stderr, "%s clean end \"%s\", log:\n%s",
+        fprintf(stderr, "%s \"%s\", log:\n%s",
                 test_failures != failures_before ? "FAILED" : "ok", name, log_text);
     cur_name = NULL;
+}
+
+struct clean_expect {
+    long min_bytes;
+    int closed_at_end;
+};
+
+static void check_clean(const char *name, RTMP *r, double t0, const void *arg)
+{
+    const struct clean_expect *e = arg;
+    static char buf[65536];
+    long total = 0;
+    int k, rounds = 0;
+    while ((k = RTMP_Read(r, buf, sizeof buf)) > 0 && ++rounds < 1000)
+        total += k;
+    double elapsed = now_s() - t0;
+    CHECK(k == 0, "%s: RTMP_Read returned %d at the end, not 0", name, k);
+    CHECK(r->m_read.status == RTMP_READ_COMPLETE, "%s: m_read.status %d, not COMPLETE", name,
+          r->m_read.status);
+    CHECK(total >= e->min_bytes, "%s: %ld FLV bytes, expected at least %ld", name, total,
+          e->min_bytes);
+    CHECK(elapsed < 2.5, "%s: the end was seen after %.2f s (the receive timeout is 5 s)", name,
+          elapsed);
+    CHECK(RTMP_IsConnected(r) == !e->closed_at_end, "%s: %s when RTMP_Read returned 0", name,
+          e->closed_at_end ? "still connected" : "closed");
+    k = RTMP_Read(r, buf, sizeof buf);
+    CHECK(k == 0, "%s: the call after the end returned %d", name, k);
+    CHECK(!RTMP_IsConnected(r), "%s: still connected after the call after the end", name);
+    CHECK(r->m_read.status == RTMP_READ_COMPLETE, "%s: m_read.status %d after the close", name,
+          r->m_read.status);
+    CHECK(RTMP_Read(r, buf, sizeof buf) == 0, "%s: a third call did not return 0", name);
+}
+
+static void clean_end(const char *name, int (*server)(int), long min_bytes, int closed_at_end)
+{
+    const struct clean_expect e = { min_bytes, closed_at_end };
+    end_case(name, server, check_clean, &e);
 }
 
 static void clean_ends(void)
@@ -1161,6 +1182,92 @@ static void clean_ends(void)
               media, 0);
     clean_end("end: Play.Complete right after the first packets", s_end_with_first_packets,
               13 + 35 + 25, 1);
+}
+
+/* Broken sessions: media, then something that ends the session on an error. RTMP_Read must
+ * report an error (-1, RTMP_READ_ERROR, the handle closed), never the end of the stream. */
+static int srv_media_then(int fd, void (*what)(int))
+{
+    if (!srv_play_start(fd))
+        return 1;
+    srv_media_rounds(fd);
+    what(fd);
+    return srv_finish(fd, FIN_SILENT);
+}
+
+static void send_chunk_size_zero(int fd)
+{
+    srv_set_chunk_size(fd, 0);
+    srv_media_at(fd, 400);
+}
+
+static void send_type3_on_new_stream(int fd)
+{
+    unsigned char c[1 + 3] = { 0xc0 | 40, 1, 2, 3 }; /* fmt 3 on chunk stream 40, never used */
+    srv_write(fd, c, sizeof c);
+}
+
+static void send_play_failed(int fd)
+{
+    srv_on_status(fd, "error", "NetStream.Play.Failed");
+}
+
+static void send_close_command(int fd)
+{
+    struct buf b = { .n = 0 };
+    amf_str(&b, "close");
+    amf_num(&b, 0);
+    amf_null(&b);
+    srv_invoke(fd, 3, 0, &b);
+}
+
+static int s_broken_chunk_size_zero(int fd)
+{
+    return srv_media_then(fd, send_chunk_size_zero);
+}
+
+static int s_broken_type3(int fd)
+{
+    return srv_media_then(fd, send_type3_on_new_stream);
+}
+
+static int s_broken_play_failed(int fd)
+{
+    return srv_media_then(fd, send_play_failed);
+}
+
+static int s_broken_close(int fd)
+{
+    return srv_media_then(fd, send_close_command);
+}
+
+static void check_broken(const char *name, RTMP *r, double t0, const void *arg)
+{
+    (void)arg;
+    struct download dl = { 0, 0, 0, 0, 0 };
+    download_loop(r, &dl);
+    CHECK(dl.last == -1, "%s: RTMP_Read returned %d at the end, not -1", name, dl.last);
+    CHECK(dl.status == RTMP_READ_ERROR, "%s: m_read.status %d, not RTMP_READ_ERROR", name,
+          dl.status);
+    CHECK(dl.again == -1, "%s: the call after the error returned %d", name, dl.again);
+    CHECK(!RTMP_IsConnected(r), "%s: still connected", name);
+    CHECK(dl.total >= 13 + 3 * (35 + 25), "%s: only %ld FLV bytes before the error", name,
+          dl.total);
+    CHECK(now_s() - t0 < 2.5, "%s: took %.2f s (the receive timeout is 5 s)", name, now_s() - t0);
+    CHECK(log_contains("the session ended on an error"), "%s: no ERROR line for the end", name);
+}
+
+static void broken_end(const char *name, int (*server)(int))
+{
+    end_case(name, server, check_broken, NULL);
+}
+
+static void broken_ends(void)
+{
+    broken_end("broken: media, then Set Chunk Size 0", s_broken_chunk_size_zero);
+    broken_end("broken: media, then a type-3 header on a new chunk stream", s_broken_type3);
+    broken_end("broken: media, then NetStream.Play.Failed", s_broken_play_failed);
+    broken_end("broken: media, then the server's close command", s_broken_close);
 }
 
 int main(void)
@@ -1179,6 +1286,7 @@ int main(void)
     }
     close_from_another_thread();
     clean_ends();
+    broken_ends();
     if (log_verbose)
         fprintf(stderr, "total %.2f s\n", now_s() - t0);
     return test_summary("bad_server");

@@ -29,7 +29,7 @@
 //! [`read_n`], encrypt the packed message in [`write_message`]); both keep such connections off
 //! the buffered continuation path.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::os::raw::{c_char, c_int, c_void};
 use std::ptr::{addr_of, addr_of_mut};
 
@@ -236,8 +236,25 @@ unsafe fn account_read<C: Closer>(r: *mut RTMP, k: usize) -> bool {
     true
 }
 
-/// Read failure: like librtmp, close the connection unless the receive timed out.
-unsafe fn read_failed<C: Closer>(r: *mut RTMP) -> bool {
+thread_local! {
+    /// Set when a read failed because the connection ended or a receive timed out (the
+    /// receive's result was 0), as opposed to an error: see [`take_ended`].
+    static ENDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a read failure on this thread since the last call was the connection's end or a
+/// receive timeout (not an error: a failed receive, a protocol violation, a failed send);
+/// clears the mark.
+pub fn take_ended() -> bool {
+    ENDED.with(|c| c.replace(false))
+}
+
+/// Read failure (`got`: the receive's result, 0 at EOF or timeout, -1 on error): like librtmp,
+/// close the connection unless the receive timed out.
+unsafe fn read_failed<C: Closer>(r: *mut RTMP, got: isize) -> bool {
+    if got == 0 {
+        ENDED.with(|c| c.set(true));
+    }
     // SAFETY: caller passes a valid handle.
     unsafe {
         if (*r).m_sb.sb_timedout == 0 {
@@ -264,8 +281,9 @@ unsafe fn ensure_buffered<C: Closer>(r: *mut RTMP, n: usize) -> bool {
             if off + n > io::SB_CAPACITY && !io::compact(sb) {
                 return false;
             }
-            if wire::fill(r, n - wire::buffered(r)) < 1 {
-                return read_failed::<C>(r);
+            let k = wire::fill(r, n - wire::buffered(r));
+            if k < 1 {
+                return read_failed::<C>(r, k as isize);
             }
         }
     }
@@ -316,14 +334,17 @@ pub(crate) unsafe fn read_n<C: Closer>(r: *mut RTMP, dst: *mut u8, n: usize, dir
             if direct && !wire::tunnelled(r) {
                 let k = wire::recv_direct(r, dst.add(got), n - got);
                 if k < 1 {
-                    return read_failed::<C>(r);
+                    return read_failed::<C>(r, k);
                 }
                 got += k as usize;
                 if !account_read::<C>(r, k as usize) {
                     return false;
                 }
-            } else if wire::fill(r, n - got) < 1 {
-                return read_failed::<C>(r);
+            } else {
+                let k = wire::fill(r, n - got);
+                if k < 1 {
+                    return read_failed::<C>(r, k as isize);
+                }
             }
         }
         true

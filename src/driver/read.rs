@@ -6,7 +6,7 @@
 
 use std::os::raw::{c_char, c_int, c_void};
 
-use super::session::{finish_read, next_media_for_read, send_seek};
+use super::session::{finish_read, next_media_for_read, send_seek, BROKEN};
 use crate::abi::conv::bytes_n;
 use crate::abi::packet::body_of;
 use crate::abi::packet::free_body;
@@ -177,6 +177,7 @@ unsafe fn read_one(r: *mut RTMP, p: &mut RTMPPacket) -> One {
         *p = std::mem::zeroed();
         match next_media_for_read(r, p) {
             0 => One::Status(STATUS_EOF),
+            BROKEN => One::Status(STATUS_ERROR),
             2 => {
                 crate::rtmp_log!(
                     log::DEBUG,
@@ -374,6 +375,11 @@ pub unsafe fn read(r: *mut RTMP, buf: *mut c_char, size: c_int) -> c_int {
                 }
             }
             free_body(&mut p);
+        }
+        if total == 0 && (*r).m_read.status == STATUS_ERROR {
+            // A broken session is an error for the caller, never the end of the stream.
+            *libc::__errno_location() = libc::EINVAL;
+            return -1;
         }
         total as c_int
     }

@@ -937,7 +937,11 @@ unsafe fn handle_packet(r: *mut RTMP, p: &RTMPPacket, for_read: bool) -> c_int {
         let ty = p.m_packetType;
         match ty {
             PT_CHUNK_SIZE => {
-                chunk::handle_set_chunk_size(r, body);
+                if !chunk::handle_set_chunk_size(r, body) && for_read {
+                    // the server's chunking is unknown from here on: RTMP_Read ends the
+                    // session (as an error, see `next_media_for_read`)
+                    close_session(r, false);
+                }
                 return 0;
             }
             PT_ABORT => {
@@ -1034,7 +1038,10 @@ pub unsafe fn next_media_packet(r: *mut RTMP, p: *mut RTMPPacket) -> c_int {
 
 /// [`next_media_packet`] for `RTMP_Read`, which must report the end of the stream to callers
 /// that poll the socket or test `RTMP_IsConnected` before each call (curl, GStreamer's
-/// rtmpsrc):
+/// rtmpsrc), and a broken session as an error ([`BROKEN`], the session closed) rather than as
+/// the end of the stream: a failed receive or send, a protocol violation, or a close while
+/// handling a message (error status, the server's `close`). The connection's end and a
+/// receive timeout stay librtmp's 0 (`RTMP_READ_EOF`, `RTMP_IsTimedout`):
 /// - the server's Stream EOF for the played stream ends it too (see
 ///   [`core_session::stream_eof_ends_read`]), so a live stream whose publisher stops ends
 ///   instead of waiting for a receive timeout;
@@ -1076,7 +1083,15 @@ unsafe fn next_media(r: *mut RTMP, p: *mut RTMPPacket, for_read: bool) -> c_int 
     // SAFETY: caller passes valid pointers.
     unsafe {
         let mut got = 0;
-        while got == 0 && (*r).m_sb.sb_socket != -1 && read_packet(r, p) {
+        let mut broken = false;
+        while got == 0 && (*r).m_sb.sb_socket != -1 {
+            chunk::take_ended();
+            if !read_packet(r, p) {
+                // Not the connection's end nor a timeout: a failed receive or send, or a
+                // protocol violation (logged where it was found).
+                broken = !chunk::take_ended();
+                break;
+            }
             if !is_ready(&*p) || (*p).m_nBodySize == 0 {
                 continue;
             }
@@ -1089,6 +1104,11 @@ unsafe fn next_media(r: *mut RTMP, p: *mut RTMPPacket, for_read: bool) -> c_int 
                     (*r).m_read.flags,
                 );
             got = handle_packet(r, &*p, for_read);
+            if got == 0 && (*r).m_sb.sb_socket == -1 {
+                // Closed while handling the message: an error status (Play.Failed,
+                // StreamNotFound ...), the server's `close`, or a failed answer.
+                broken = true;
+            }
             if eof {
                 crate::rtmp_log!(
                     log::DEBUG,
@@ -1112,6 +1132,19 @@ unsafe fn next_media(r: *mut RTMP, p: *mut RTMPPacket, for_read: bool) -> c_int 
         } else if (*r).m_sb.sb_timedout != 0 && (*r).m_pausing == 0 {
             (*r).m_pauseStamp = media_channel_stamp(r);
         }
+        if for_read && broken {
+            crate::rtmp_log!(
+                log::ERROR,
+                "RTMP_Read, the session ended on an error: the stream is incomplete"
+            );
+            if (*r).m_sb.sb_socket != -1 {
+                close_session(r, false);
+            }
+            return BROKEN;
+        }
         got
     }
 }
+
+/// [`next_media_for_read`]'s result when the session ended on an error (it is closed).
+pub const BROKEN: c_int = -1;
