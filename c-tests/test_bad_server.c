@@ -1092,6 +1092,44 @@ static int s_other_stream_eof(int fd)
     return srv_finish(fd, FIN_SILENT);
 }
 
+/* Debian's rtmpdump (BAD_SERVER_RTMPDUMP=its path; run-tests.sh sets it) on this library
+ * against a fresh instance of the case's server: a clean end must exit 0 ("Download
+ * complete"), a broken session non-zero ("Download may be incomplete", 2), without waiting for
+ * the 5 s receive timeout. Skipped when the variable is not set (the valgrind and ASan runs). */
+static void rtmpdump_case(const char *name, int (*server)(int), int clean)
+{
+    const char *dump = getenv("BAD_SERVER_RTMPDUMP");
+    if (!dump || !*dump)
+        return;
+    const struct scenario sc = { name, server, AT_READ, END_CLOSED, NULL };
+    int port = 0;
+    cur_name = name;
+    pid_t child = start_server(&sc, &port);
+    CHECK(child > 0, "%s (rtmpdump): cannot start the server", name);
+    if (child <= 0)
+        return;
+    cur_peer = child;
+    alarm(WATCHDOG_S);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "'%s' -q -m 5 -r 'rtmp://127.0.0.1:%d/app/stream' -o /dev/null >/dev/null 2>&1",
+             dump, port);
+    double t0 = now_s();
+    int st = system(cmd);
+    double elapsed = now_s() - t0;
+    alarm(0);
+    int rc = st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    reap_peer(child, SRV_EXIT_S);
+    cur_peer = -1;
+    if (clean)
+        CHECK(rc == 0, "%s: rtmpdump exited %d after a clean end, not 0", name, rc);
+    else
+        CHECK(rc > 0 && rc < 128, "%s: rtmpdump exited %d after a broken session, not an error",
+              name, rc);
+    CHECK(elapsed < 4.0, "%s: rtmpdump took %.2f s (the receive timeout is 5 s)", name, elapsed);
+    cur_name = NULL;
+}
+
 /* One end-of-stream case: the server, RTMP_Connect + RTMP_ConnectStream on a 5 s timeout, then
  * `check` on the playing handle (t0: before the connect); the server's script, the file
  * descriptors and the log (shown when a check failed) are checked here. */
@@ -1168,6 +1206,7 @@ static void clean_end(const char *name, int (*server)(int), long min_bytes, int 
 {
     const struct clean_expect e = { min_bytes, closed_at_end };
     end_case(name, server, check_clean, &e);
+    rtmpdump_case(name, server, 1);
 }
 
 static void clean_ends(void)
@@ -1260,6 +1299,7 @@ static void check_broken(const char *name, RTMP *r, double t0, const void *arg)
 static void broken_end(const char *name, int (*server)(int))
 {
     end_case(name, server, check_broken, NULL);
+    rtmpdump_case(name, server, 0);
 }
 
 static void broken_ends(void)
