@@ -1084,8 +1084,9 @@ unsafe fn next_media(r: *mut RTMP, p: *mut RTMPPacket, for_read: bool) -> c_int 
     unsafe {
         let mut got = 0;
         let mut broken = false;
+        // (the mark is only set by a failing read, which ends the loop: cleared once)
+        chunk::take_ended();
         while got == 0 && (*r).m_sb.sb_socket != -1 {
-            chunk::take_ended();
             if !read_packet(r, p) {
                 // Not the connection's end nor a timeout: a failed receive or send, or a
                 // protocol violation (logged where it was found).
