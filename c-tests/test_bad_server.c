@@ -10,6 +10,7 @@
  * logged at least one ERROR or WARNING line (captured with RTMP_LogSetCallback; shown only when
  * a scenario fails). BAD_SERVER_VERBOSE=1 captures DEBUG lines too and prints every log.
  */
+#define _GNU_SOURCE /* POLLRDHUP */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -632,19 +633,26 @@ static void srv_some_media(int fd)
     srv_media_at(fd, 0);
 }
 
-static int s_truncated_media(int fd)
+/* The first 10 bytes of a 1000-byte video message at timestamp `ts` (type 0 header, chunk
+ * stream 6, stream 1). */
+static void srv_partial_video(int fd, uint32_t ts)
 {
-    if (!srv_play_start(fd))
-        return 1;
-    srv_some_media(fd);
-    struct buf h = { .n = 0 }; /* video message of 1000 bytes, only 10 sent */
+    struct buf h = { .n = 0 };
     put8(&h, 6);
-    put24(&h, 80);
+    put24(&h, ts);
     put24(&h, 1000);
     put8(&h, 0x09);
     put32(&h, 0x01000000);
     put(&h, "\x27\0\0\0\0\0\0\0\0\0", 10);
     srv_write(fd, h.d, h.n);
+}
+
+static int s_truncated_media(int fd)
+{
+    if (!srv_play_start(fd))
+        return 1;
+    srv_some_media(fd);
+    srv_partial_video(fd, 80);
     return srv_finish(fd, FIN_CLOSE);
 }
 
@@ -920,7 +928,11 @@ static void run(const struct scenario *sc)
         CHECK(dl.again <= 0, "%s: RTMP_Read after the failure returned %d", sc->name, dl.again);
         CHECK(dl.status < 0, "%s: m_read.status is %d at the end, not EOF/ERROR/COMPLETE",
               sc->name, dl.status);
-        CHECK(dl.total >= 13, "%s: only %ld FLV bytes before the failure", sc->name, dl.total);
+        /* the FLV header at least, unless the session broke within the stream's first
+         * packets: then the first RTMP_Read fails (-1, RTMP_READ_ERROR) with no bytes */
+        CHECK(dl.total >= 13 || (dl.last == -1 && dl.status == RTMP_READ_ERROR),
+              "%s: only %ld FLV bytes before the failure (last %d, status %d)", sc->name,
+              dl.total, dl.last, dl.status);
         break;
     }
     switch (sc->end) {
@@ -1280,6 +1292,17 @@ static int s_broken_close(int fd)
     return srv_media_then(fd, send_close_command);
 }
 
+/* Media, then 10 bytes of a 1000-byte video message, then the server's orderly close: the
+ * connection ends in the middle of a message, so the stream is cut short. */
+static int s_broken_eof_mid_message(int fd)
+{
+    if (!srv_play_start(fd))
+        return 1;
+    srv_media_rounds(fd);
+    srv_partial_video(fd, 400);
+    return srv_finish(fd, FIN_CLOSE);
+}
+
 static void check_broken(const char *name, RTMP *r, double t0, const void *arg)
 {
     (void)arg;
@@ -1308,6 +1331,159 @@ static void broken_ends(void)
     broken_end("broken: media, then a type-3 header on a new chunk stream", s_broken_type3);
     broken_end("broken: media, then NetStream.Play.Failed", s_broken_play_failed);
     broken_end("broken: media, then the server's close command", s_broken_close);
+    broken_end("broken: media, then EOF in the middle of a message", s_broken_eof_mid_message);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Stalled peers: a read or write that the peer never completes must fail within Link.timeout
+ * plus a margin (2 s + 2 s here), never block for ever.                                      */
+
+#define STALL_TIMEOUT_S 2
+#define STALL_MARGIN_S 2.0
+
+/* Play: media, then a video message of 1000 bytes of which only 10 arrive; then silence. */
+static int s_stall_mid_message(int fd)
+{
+    if (!srv_play_start(fd))
+        return 1;
+    srv_media_rounds(fd);
+    srv_partial_video(fd, 80);
+    return srv_finish(fd, FIN_SILENT);
+}
+
+/* Publish: connect, createStream (transaction 4 after releaseStream and FCPublish) and
+ * Publish.Start answered, then the server stops reading until the client closes. */
+static int s_publish_then_stop_reading(int fd)
+{
+    if (!srv_handshake(fd))
+        return 1;
+    srv_connect_result(fd);
+    struct buf b = { .n = 0 };
+    amf_str(&b, "_result");
+    amf_num(&b, 4);
+    amf_null(&b);
+    amf_num(&b, 1);
+    srv_invoke(fd, 3, 0, &b);
+    srv_on_status(fd, "status", "NetStream.Publish.Start");
+    /* no reads: wait (without draining) until the client's close arrives as a hang-up */
+    struct pollfd p = { fd, POLLRDHUP, 0 };
+    poll(&p, 1, SRV_DEADLINE_MS);
+    return 0;
+}
+
+static void stall_play(void)
+{
+    const char *name = "stall: play, the server stops in the middle of a message";
+    const struct scenario sc = { name, s_stall_mid_message, AT_READ, END_TIMEDOUT, NULL };
+    int port = 0;
+    int failures_before = test_failures;
+    log_reset();
+    cur_name = name;
+    pid_t child = start_server(&sc, &port);
+    CHECK(child > 0, "%s: cannot start the server", name);
+    if (child <= 0)
+        return;
+    cur_peer = child;
+    alarm(WATCHDOG_S);
+    char url[128];
+    snprintf(url, sizeof url, "rtmp://127.0.0.1:%d/app/stream timeout=%d", port, STALL_TIMEOUT_S);
+    RTMP *r = RTMP_Alloc();
+    RTMP_Init(r);
+    int ok = RTMP_SetupURL(r, url) && RTMP_Connect(r, NULL) && RTMP_ConnectStream(r, 0);
+    CHECK(ok, "%s: the stream did not start", name);
+    double t0 = now_s();
+    char buf[65536];
+    int n = 1, rounds = 0;
+    while (ok && n > 0 && rounds++ < 1000)
+        n = RTMP_Read(r, buf, sizeof buf);
+    double took = now_s() - t0;
+    CHECK(ok && n <= 0, "%s: RTMP_Read returned %d", name, n);
+    CHECK(RTMP_IsTimedout(r), "%s: RTMP_IsTimedout is false", name);
+    CHECK(took >= STALL_TIMEOUT_S - 0.5 && took < STALL_TIMEOUT_S + STALL_MARGIN_S,
+          "%s: RTMP_Read returned after %.2f s (timeout %d s)", name, took, STALL_TIMEOUT_S);
+    RTMP_Close(r);
+    RTMP_Free(r);
+    alarm(0);
+    reap_peer(child, SRV_EXIT_S);
+    cur_peer = -1;
+    if (test_failures != failures_before || log_verbose)
+        fprintf(stderr, "%s \"%s\" (%.2f s), log:\n%s",
+                test_failures != failures_before ? "FAILED" : "ok", name, took, log_text);
+    cur_name = NULL;
+}
+
+/* own_socket: connected by the test and handed over with RTMP_Connect1, as curl does (the
+ * library gives it the timeouts RTMP_Connect0 gives its own sockets). */
+static void stall_publish(int own_socket)
+{
+    const char *name = own_socket
+        ? "stall: publish on a caller's socket (RTMP_Connect1), the server stops reading"
+        : "stall: publish, the server stops reading";
+    const struct scenario sc = { name, s_publish_then_stop_reading, AT_READ, END_TIMEDOUT, NULL };
+    int port = 0;
+    int failures_before = test_failures;
+    log_reset();
+    cur_name = name;
+    int free_fd = lowest_free_fd();
+    pid_t child = start_server(&sc, &port);
+    CHECK(child > 0, "%s: cannot start the server", name);
+    if (child <= 0)
+        return;
+    cur_peer = child;
+    alarm(WATCHDOG_S);
+    char url[128];
+    snprintf(url, sizeof url, "rtmp://127.0.0.1:%d/app/stream timeout=%d", port, STALL_TIMEOUT_S);
+    RTMP *r = RTMP_Alloc();
+    RTMP_Init(r);
+    int ok = RTMP_SetupURL(r, url);
+    RTMP_EnableWrite(r);
+    if (ok && own_socket) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        r->m_sb.sb_socket = fd;
+        ok = ok && RTMP_Connect1(r, NULL);
+    } else if (ok) {
+        ok = RTMP_Connect(r, NULL);
+    }
+    ok = ok && RTMP_ConnectStream(r, 0);
+    CHECK(ok, "%s: publishing did not start", name);
+    /* FLV: the header, then 64 KiB video tags until a write fails (at most 256 MiB) */
+    static unsigned char tag[11 + 65536 + 4];
+    memset(tag, 0, sizeof tag);
+    tag[0] = 0x09;
+    tag[1] = 0x01; /* 65536 bytes */
+    tag[11] = 0x17;
+    tag[11 + 65536 + 1] = 0x01;
+    tag[11 + 65536 + 2] = 0x00;
+    tag[11 + 65536 + 3] = 11; /* previous tag size 65547 */
+    double t0 = now_s();
+    int w = ok ? RTMP_Write(r, "FLV\x01\x05\0\0\0\x09\0\0\0\0", 13) : 0;
+    long sent = 0;
+    for (uint32_t ts = 0; ok && w > 0 && sent < (256L << 20); ts += 40) {
+        tag[4] = (unsigned char)(ts >> 16);
+        tag[5] = (unsigned char)(ts >> 8);
+        tag[6] = (unsigned char)ts;
+        w = RTMP_Write(r, (const char *)tag, (int)sizeof tag);
+        if (w > 0)
+            sent += w;
+    }
+    double took = now_s() - t0;
+    CHECK(ok && w <= 0, "%s: RTMP_Write never failed (%ld bytes)", name, sent);
+    CHECK(took < STALL_TIMEOUT_S + STALL_MARGIN_S,
+          "%s: RTMP_Write failed only after %.2f s (timeout %d s)", name, took, STALL_TIMEOUT_S);
+    CHECK(log_bad > 0, "%s: no ERROR or WARNING line logged", name);
+    RTMP_Close(r);
+    RTMP_Free(r);
+    alarm(0);
+    reap_peer(child, SRV_EXIT_S);
+    cur_peer = -1;
+    CHECK(lowest_free_fd() == free_fd, "%s: file descriptor %d leaked", name, free_fd);
+    if (test_failures != failures_before || log_verbose)
+        fprintf(stderr, "%s \"%s\" (%.2f s, %ld bytes written), log:\n%s",
+                test_failures != failures_before ? "FAILED" : "ok", name, took, sent, log_text);
+    cur_name = NULL;
 }
 
 int main(void)
@@ -1327,6 +1503,9 @@ int main(void)
     close_from_another_thread();
     clean_ends();
     broken_ends();
+    stall_play();
+    stall_publish(0);
+    stall_publish(1);
     if (log_verbose)
         fprintf(stderr, "total %.2f s\n", now_s() - t0);
     return test_summary("bad_server");

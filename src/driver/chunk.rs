@@ -32,6 +32,7 @@
 use std::cell::{Cell, RefCell};
 use std::os::raw::{c_char, c_int, c_void};
 use std::ptr::{addr_of, addr_of_mut};
+use std::time::{Duration, Instant};
 
 use super::wire;
 use crate::abi::conv;
@@ -39,6 +40,7 @@ use crate::abi::globals;
 use crate::abi::packet::free_body;
 use crate::abi::types::*;
 use crate::io;
+use crate::io::net;
 use crate::log;
 use rtmp_core::chunk as cc;
 use rtmp_core::chunk::reader::{self as rd, AckRule, InChannel};
@@ -236,27 +238,48 @@ unsafe fn account_read<C: Closer>(r: *mut RTMP, k: usize) -> bool {
     true
 }
 
-thread_local! {
-    /// Set when a read failed because the connection ended or a receive timed out (the
-    /// receive's result was 0), as opposed to an error: see [`take_ended`].
-    static ENDED: Cell<bool> = const { Cell::new(false) };
+/// Why the last read on this thread failed, as far as `RTMP_Read` cares (see [`take_end`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReadEnd {
+    /// An error: a failed receive, a protocol violation, a failed send.
+    Error,
+    /// The connection's end between messages, or a receive timeout: the stream's end.
+    Ended,
+    /// The connection's end in the middle of a message: the stream was cut short.
+    CutShort,
 }
 
-/// Whether a read failure on this thread since the last call was the connection's end or a
-/// receive timeout (not an error: a failed receive, a protocol violation, a failed send);
-/// clears the mark.
-pub fn take_ended() -> bool {
-    ENDED.with(|c| c.replace(false))
+thread_local! {
+    /// Set by a read that failed because the connection ended or a receive timed out.
+    static END: Cell<ReadEnd> = const { Cell::new(ReadEnd::Error) };
+    /// Set while [`read_chunk`] reads the first byte of a chunk.
+    static CHUNK_START: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Why a read failure on this thread since the last call happened; clears the mark (to
+/// [`ReadEnd::Error`], which is also what a failure that set nothing means).
+pub fn take_end() -> ReadEnd {
+    END.with(|c| c.replace(ReadEnd::Error))
 }
 
 /// Read failure (`got`: the receive's result, 0 at EOF or timeout, -1 on error): like librtmp,
-/// close the connection unless the receive timed out.
+/// close the connection unless the receive timed out. The connection's end counts as the
+/// stream's end only where a message could end: at the first byte of a chunk, with no message
+/// in progress on any chunk stream; anywhere else the stream was cut short.
 unsafe fn read_failed<C: Closer>(r: *mut RTMP, got: isize) -> bool {
-    if got == 0 {
-        ENDED.with(|c| c.set(true));
-    }
     // SAFETY: caller passes a valid handle.
     unsafe {
+        if got == 0 {
+            let clean = (*r).m_sb.sb_timedout != 0
+                || (CHUNK_START.with(Cell::get) && pending_body_bytes(r) == 0);
+            END.with(|c| {
+                c.set(if clean {
+                    ReadEnd::Ended
+                } else {
+                    ReadEnd::CutShort
+                })
+            });
+        }
         if (*r).m_sb.sb_timedout == 0 {
             C::close(r);
         }
@@ -545,7 +568,10 @@ unsafe fn read_chunk<C: Closer>(r: *mut RTMP, p: *mut RTMPPacket) -> bool {
     unsafe {
         crate::rtmp_log!(log::DEBUG2, "{F}: fd={}", (*r).m_sb.sb_socket);
         let mut hdr = [0u8; cc::MAX_HEADER];
-        if !read_n::<C>(r, hdr.as_mut_ptr(), 1, false) {
+        CHUNK_START.with(|c| c.set(true));
+        let first = read_n::<C>(r, hdr.as_mut_ptr(), 1, false);
+        CHUNK_START.with(|c| c.set(false));
+        if !first {
             crate::rtmp_log!(log::ERROR, "{F}, failed to read RTMP packet header");
             return false;
         }
@@ -790,12 +816,19 @@ pub unsafe fn write_iov<C: Closer>(r: *mut RTMP, iov: &mut [libc::iovec]) -> boo
     unsafe {
         if !wire::plain(r) {
             if !wire::send(r, iov) {
-                C::close(r);
+                close_unsendable::<C>(r);
                 return false;
             }
             return true;
         }
         let sb = addr_of_mut!((*r).m_sb);
+        // A peer that stops reading: once a send could not take everything (it blocked, up
+        // to the socket's send timeout), the rest must be taken within Link.timeout of that
+        // send's start, waited for with poll and sent without blocking. Otherwise each
+        // blocking send that the kernel's growing buffers let through a little restarts the
+        // send timeout, and the write fails only after several of them.
+        let timeout = net::timeout_of((*r).Link.timeout).filter(|_| !io::tls_on(sb));
+        let mut stalled: Option<Instant> = None;
         let mut idx = 0usize;
         while idx < iov.len() {
             if iov[idx].iov_len == 0 {
@@ -803,19 +836,42 @@ pub unsafe fn write_iov<C: Closer>(r: *mut RTMP, iov: &mut [libc::iovec]) -> boo
                 continue;
             }
             let end = (idx + io::MAX_IOV).min(iov.len());
-            let n = io::send_vectored_raw(sb, &iov[idx..end]);
+            let before = timeout.map(|_| Instant::now());
+            let n = if stalled.is_some() {
+                io::send_vectored_nowait(sb, &iov[idx..end])
+            } else {
+                io::send_vectored_raw(sb, &iov[idx..end])
+            };
             if n < 0 {
                 let e = io::last_errno();
                 let left: usize = iov[idx..].iter().map(|v| v.iov_len).sum();
+                if let (Some(since), Some(limit), true) = (stalled, timeout, e == libc::EAGAIN) {
+                    if wait_for_peer(r, since, limit, left) {
+                        continue;
+                    }
+                    close_unsendable::<C>(r);
+                    return false;
+                }
                 crate::rtmp_log!(log::ERROR, "WriteN, RTMP send error {e} ({left} bytes)");
                 if e == libc::EINTR && !globals::ctrl_c() {
                     continue;
                 }
-                C::close(r);
+                close_unsendable::<C>(r);
                 return false;
             }
             if n == 0 {
                 return false;
+            }
+            if let (Some(limit), Some(before)) = (timeout, before) {
+                let batch: usize = iov[idx..end].iter().map(|v| v.iov_len).sum();
+                if (n as usize) < batch {
+                    let since = *stalled.get_or_insert(before);
+                    let left = batch - n as usize;
+                    if !wait_for_peer(r, since, limit, left) {
+                        close_unsendable::<C>(r);
+                        return false;
+                    }
+                }
             }
             let mut n = n as usize;
             while n > 0 {
@@ -833,6 +889,35 @@ pub unsafe fn write_iov<C: Closer>(r: *mut RTMP, iov: &mut [libc::iovec]) -> boo
         }
         true
     }
+}
+
+/// Closes the connection after a send failed: the stream is taken as gone (no FCUnpublish or
+/// deleteStream, no wait for the server's last words), since the peer is not taking data.
+unsafe fn close_unsendable<C: Closer>(r: *mut RTMP) {
+    // SAFETY: caller passes a valid handle.
+    unsafe {
+        if (*r).m_stream_id > 0 {
+            (*r).m_stream_id = 0;
+        }
+        C::close(r);
+    }
+}
+
+/// Waits for the socket to take more bytes until `limit` after `since`; logs and returns
+/// false when the peer took nothing more by then.
+unsafe fn wait_for_peer(r: *mut RTMP, since: Instant, limit: Duration, left: usize) -> bool {
+    // SAFETY: caller passes a valid handle.
+    let fd = unsafe { (*r).m_sb.sb_socket };
+    let rest = limit.saturating_sub(since.elapsed());
+    if !rest.is_zero() && io::wait_writable(fd, rest) {
+        return true;
+    }
+    crate::rtmp_log!(
+        log::ERROR,
+        "WriteN, the peer has taken no data for {} s, {left} bytes not sent",
+        limit.as_secs()
+    );
+    false
 }
 
 /// WriteN of one buffer.

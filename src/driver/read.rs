@@ -347,7 +347,13 @@ pub unsafe fn read(r: *mut RTMP, buf: *mut c_char, size: c_int) -> c_int {
                     One::Ignore => continue,
                     One::Status(s) => {
                         (*r).m_read.status = s;
-                        if total > 0 {
+                        if total > 0 && s == STATUS_ERROR {
+                            // Only the first call gets here. The session broke within the
+                            // stream's first packets and is closed: returning the FLV header
+                            // and those packets now would let a caller that stops at a closed
+                            // handle (rtmpdump) take the stream as complete, so the call fails
+                            // (below) as the header's own reading does (see `prologue`).
+                        } else if total > 0 {
                             // Only the first call gets here (the end came with the stream's
                             // first packets): this call returns data, so the end is never
                             // reported by a 0 before the close; closed now, as librtmp does.
@@ -376,8 +382,14 @@ pub unsafe fn read(r: *mut RTMP, buf: *mut c_char, size: c_int) -> c_int {
             }
             free_body(&mut p);
         }
-        if total == 0 && (*r).m_read.status == STATUS_ERROR {
-            // A broken session is an error for the caller, never the end of the stream.
+        if (*r).m_read.status == STATUS_ERROR {
+            // A broken session is an error for the caller, never the end of the stream: the
+            // handle is closed (a corrupt aggregate or a failed allocation leaves it open)
+            // and the call fails, even when it had bytes (see the first-call case above).
+            if (*r).m_sb.sb_socket != -1 {
+                finish_read(r);
+            }
+            drop_pending(r);
             *libc::__errno_location() = libc::EINVAL;
             return -1;
         }

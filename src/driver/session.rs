@@ -589,6 +589,20 @@ pub unsafe fn connect1(r: *mut RTMP, cp: *mut RTMPPacket) -> bool {
             close_session(r, false);
             return false;
         }
+        // (a no-op for RTMP_Connect0's own sockets, which have them already)
+        let (rcv, snd) = io::default_timeouts((*r).m_sb.sb_socket, (*r).Link.timeout);
+        if rcv || snd {
+            crate::rtmp_log!(
+                log::DEBUG,
+                "{F}, the caller's socket gets a {} s {}timeout",
+                (*r).Link.timeout,
+                match (rcv, snd) {
+                    (true, true) => "receive and send ",
+                    (true, false) => "receive ",
+                    _ => "send ",
+                }
+            );
+        }
         if proto & RTMP_FEATURE_SSL != 0 && !super::wire::start_tls(r) {
             close_session(r, false);
             return false;
@@ -1084,13 +1098,22 @@ unsafe fn next_media(r: *mut RTMP, p: *mut RTMPPacket, for_read: bool) -> c_int 
     unsafe {
         let mut got = 0;
         let mut broken = false;
+        let mut why = "the stream is incomplete";
         // (the mark is only set by a failing read, which ends the loop: cleared once)
-        chunk::take_ended();
+        chunk::take_end();
         while got == 0 && (*r).m_sb.sb_socket != -1 {
             if !read_packet(r, p) {
-                // Not the connection's end nor a timeout: a failed receive or send, or a
-                // protocol violation (logged where it was found).
-                broken = !chunk::take_ended();
+                // Not the connection's end between messages nor a timeout: a failed receive
+                // or send, a protocol violation (logged where it was found), or the end in the
+                // middle of a message.
+                match chunk::take_end() {
+                    chunk::ReadEnd::Ended => {}
+                    chunk::ReadEnd::Error => broken = true,
+                    chunk::ReadEnd::CutShort => {
+                        broken = true;
+                        why = "the connection ended in the middle of a message";
+                    }
+                }
                 break;
             }
             if !is_ready(&*p) || (*p).m_nBodySize == 0 {
@@ -1136,7 +1159,7 @@ unsafe fn next_media(r: *mut RTMP, p: *mut RTMPPacket, for_read: bool) -> c_int 
         if for_read && broken {
             crate::rtmp_log!(
                 log::ERROR,
-                "RTMP_Read, the session ended on an error: the stream is incomplete"
+                "RTMP_Read, the session ended on an error: {why}"
             );
             if (*r).m_sb.sb_socket != -1 {
                 close_session(r, false);

@@ -185,6 +185,49 @@ unsafe fn with_session<R>(
     Some(f(&mut s, fd))
 }
 
+/// Gives a socket that the caller connected (`RTMP_Connect1` after the caller's own connect,
+/// as curl does) the receive and send timeouts that `RTMP_Connect0` gives its own sockets
+/// (`seconds`, when positive): each only where none is set, so a caller's own choice stays.
+/// Without them a peer that stops reading (or sending) blocks a write (or read) for ever.
+/// Returns which were set: (receive, send).
+pub fn default_timeouts(fd: c_int, seconds: c_int) -> (bool, bool) {
+    if seconds <= 0 || fd < 0 {
+        return (false, false);
+    }
+    let set = |opt: c_int| -> bool {
+        let mut tv = libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        };
+        let mut len = std::mem::size_of::<libc::timeval>() as libc::socklen_t;
+        // SAFETY: `tv` and `len` describe a writable timeval.
+        let got = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                opt,
+                (&mut tv as *mut libc::timeval).cast(),
+                &mut len,
+            )
+        };
+        if got != 0 || tv.tv_sec != 0 || tv.tv_usec != 0 {
+            return false;
+        }
+        tv.tv_sec = libc::time_t::from(seconds);
+        // SAFETY: `tv` is a valid timeval of the given size.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                opt,
+                (&tv as *const libc::timeval).cast(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            ) == 0
+        }
+    };
+    (set(libc::SO_RCVTIMEO), set(libc::SO_SNDTIMEO))
+}
+
 /// The socket's receive timeout (`SO_RCVTIMEO`, which librtmp and curl set) in milliseconds
 /// for `poll`, -1 when none.
 fn receive_timeout_ms(fd: c_int) -> c_int {
@@ -437,6 +480,49 @@ pub unsafe fn send_vectored_raw(sb: *mut RTMPSockBuf, iov: &[libc::iovec]) -> is
         msg.msg_iov = iov.as_ptr() as *mut libc::iovec;
         msg.msg_iovlen = iov.len() as _;
         libc::sendmsg((*sb).sb_socket, &msg, libc::MSG_NOSIGNAL)
+    }
+}
+
+/// [`send_vectored_raw`] without blocking (`MSG_DONTWAIT`), for a plain socket (no TLS):
+/// takes what fits now; -1 with `EAGAIN` when nothing does.
+///
+/// # Safety
+/// `sb` valid; every iovec readable.
+pub unsafe fn send_vectored_nowait(sb: *mut RTMPSockBuf, iov: &[libc::iovec]) -> isize {
+    let iov = &iov[..iov.len().min(MAX_IOV)];
+    // SAFETY: caller contract; msghdr is plain data.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = iov.as_ptr() as *mut libc::iovec;
+        msg.msg_iovlen = iov.len() as _;
+        libc::sendmsg(
+            (*sb).sb_socket,
+            &msg,
+            libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+        )
+    }
+}
+
+/// Waits until `fd` can take more bytes, at most `wait`; false on timeout or error
+/// (`EINTR` retried with the time left).
+pub fn wait_writable(fd: c_int, wait: std::time::Duration) -> bool {
+    let end = std::time::Instant::now() + wait;
+    loop {
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        let ms = left.as_millis().clamp(1, c_int::MAX as u128) as c_int;
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let k = unsafe { libc::poll(&mut p, 1, ms) };
+        if k > 0 {
+            return true;
+        }
+        if k == 0 || last_errno() != libc::EINTR || left.is_zero() {
+            return false;
+        }
     }
 }
 
