@@ -31,7 +31,15 @@ void *RTMP_TLS_ctx = NULL;
 #define LOG_LINE_MAX 2048
 #define LOG_TEXT_MAX (LOG_LINE_MAX - 1)
 
-static FILE *log_out;         /* NULL means stderr, resolved at first use */
+/* The logger's state is shared by every thread of the host: it is only accessed atomically
+ * (GCC's __atomic builtins), so a thread that changes the level, the callback or the output
+ * while others log is no data race. RTMP_debuglevel is a plain int in the ABI (consumers may
+ * write it directly); the library itself reads and writes it atomically. */
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+#define LEVEL() ((int)__atomic_load_n(&RTMP_debuglevel, __ATOMIC_RELAXED))
+
+static FILE *log_out;         /* NULL means stderr */
 static int owe_newline;       /* a status line was printed without its newline */
 
 static const char *level_name(int level)
@@ -46,17 +54,14 @@ static const char *level_name(int level)
 
 static FILE *sink(void)
 {
-    if (!log_out)
-        log_out = stderr;
-    return log_out;
+    FILE *f = LOAD(log_out);
+    return f ? f : stderr;
 }
 
 static void pay_newline(FILE *f)
 {
-    if (owe_newline) {
+    if (__atomic_exchange_n(&owe_newline, 0, __ATOMIC_ACQ_REL))
         putc('\n', f);
-        owe_newline = 0;
-    }
 }
 
 static void default_sink(int level, const char *format, va_list args)
@@ -66,7 +71,7 @@ static void default_sink(int level, const char *format, va_list args)
 
     vsnprintf(text, LOG_TEXT_MAX, format, args);
     /* unnamed AMF properties are only shown at the most verbose level */
-    if ((unsigned)RTMP_debuglevel < RTMP_LOGALL && strstr(text, "no-name") != NULL)
+    if ((unsigned)LEVEL() < RTMP_LOGALL && strstr(text, "no-name") != NULL)
         return;
     f = sink();
     pay_newline(f);
@@ -78,12 +83,12 @@ static RTMP_LogCallback *log_callback = default_sink;
 void RTMP_LogSetCallback(RTMP_LogCallback *cb)
 {
     /* librtmp stores NULL as is and crashes at the next message; we fall back to the default */
-    log_callback = cb ? cb : default_sink;
+    STORE(log_callback, cb ? cb : default_sink);
 }
 
 void RTMP_LogSetOutput(FILE *file)
 {
-    log_out = file;
+    STORE(log_out, file);
 }
 
 void RTMP_Log(int level, const char *format, ...)
@@ -91,10 +96,10 @@ void RTMP_Log(int level, const char *format, ...)
     va_list args;
 
     /* the level is compared as unsigned, like the reference: negative levels never pass */
-    if ((unsigned)level > (unsigned)RTMP_debuglevel || format == NULL)
+    if ((unsigned)level > (unsigned)LEVEL() || format == NULL)
         return;
     va_start(args, format);
-    log_callback(level, format, args);
+    LOAD(log_callback)(level, format, args);
     va_end(args);
 }
 
@@ -106,7 +111,7 @@ static void raw_print(int status, const char *format, va_list args)
     FILE *f;
 
     len = vsnprintf(text, LOG_TEXT_MAX, format, args);
-    if (RTMP_debuglevel == RTMP_LOGCRIT)
+    if (LEVEL() == RTMP_LOGCRIT)
         return;
     if (len < 0)
         return;
@@ -118,7 +123,7 @@ static void raw_print(int status, const char *format, va_list args)
     fputs(text, f);
     if (status) {
         fflush(f);
-        owe_newline = 1;
+        STORE(owe_newline, 1);
     } else if (len > 0 && text[len - 1] == '\n') {
         fflush(f);
     }

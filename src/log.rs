@@ -6,6 +6,7 @@
 
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 pub use rtmp_core::diag::{
     hex_dump_lines, hex_lines, ALL, CRIT, DEBUG, DEBUG2, ERROR, INFO, WARNING,
@@ -18,17 +19,24 @@ extern "C" {
     fn RTMP_Log(level: c_int, format: *const c_char, ...);
 }
 
-/// Current value of `RTMP_debuglevel`.
+/// `RTMP_debuglevel` as an atomic (same size and alignment as the C `int`), so that a thread
+/// changing the level while others log is no data race on our side.
+fn level_cell() -> &'static AtomicI32 {
+    // SAFETY: the C shim defines RTMP_debuglevel as an aligned int that lives for the whole
+    // program; AtomicI32 has the layout of i32. The library accesses it only atomically (the
+    // shim through __atomic builtins); a consumer's direct writes are plain int stores, as
+    // with librtmp.
+    unsafe { AtomicI32::from_ptr(std::ptr::addr_of_mut!(RTMP_debuglevel)) }
+}
+
+/// Current value of `RTMP_debuglevel` (read on every use, never cached).
 pub fn level() -> c_int {
-    // SAFETY: a plain int global defined in the C shim; a racy read of an int is what every
-    // C consumer does too.
-    unsafe { std::ptr::addr_of!(RTMP_debuglevel).read_volatile() }
+    level_cell().load(Ordering::Relaxed)
 }
 
 /// Sets `RTMP_debuglevel`.
 pub fn set_level(lvl: c_int) {
-    // SAFETY: see `level`.
-    unsafe { std::ptr::addr_of_mut!(RTMP_debuglevel).write_volatile(lvl) }
+    level_cell().store(lvl, Ordering::Relaxed)
 }
 
 /// Whether a message at `lvl` would pass the filter (compared as unsigned, like the C side).

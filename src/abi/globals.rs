@@ -4,6 +4,7 @@
 //! GOT (extern statics) and reads them on every use.
 
 use std::os::raw::{c_char, c_int, c_void};
+use std::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 
 use super::types::AVal;
 
@@ -15,15 +16,20 @@ extern "C" {
     static mut RTMP_TLS_ctx: *mut c_void;
 }
 
-/// `RTMP_ctrlC`: set by consumers' signal handlers, so re-read at every check.
+/// `RTMP_ctrlC` as an atomic (the layout of the C `int`): set by consumers' signal handlers
+/// and other threads, so re-read at every check, and never a data race on our side.
+fn ctrl_c_cell() -> &'static AtomicI32 {
+    // SAFETY: an aligned int global of the shim that lives for the whole program; the library
+    // accesses it only atomically.
+    unsafe { AtomicI32::from_ptr(std::ptr::addr_of_mut!(RTMP_ctrlC)) }
+}
+
 pub fn ctrl_c() -> bool {
-    // SAFETY: an int global of the shim; volatile so that a loop re-reads it.
-    unsafe { std::ptr::addr_of!(RTMP_ctrlC).read_volatile() != 0 }
+    ctrl_c_cell().load(Ordering::Relaxed) != 0
 }
 
 pub fn set_ctrl_c(v: bool) {
-    // SAFETY: see `ctrl_c`.
-    unsafe { std::ptr::addr_of_mut!(RTMP_ctrlC).write_volatile(c_int::from(v)) }
+    ctrl_c_cell().store(c_int::from(v), Ordering::Relaxed)
 }
 
 /// Lower-case scheme name for a protocol number (`rtmp`, `rtmpe`, ...); "" when out of range.
@@ -41,15 +47,21 @@ pub fn protocol_lower(protocol: c_int) -> &'static [u8] {
     })
 }
 
+/// `RTMP_TLS_ctx` as an atomic pointer (the layout of the C pointer), so that handles set up
+/// on several threads at once never race on it.
+fn tls_ctx_cell() -> &'static AtomicPtr<c_void> {
+    // SAFETY: an aligned pointer global of the shim that lives for the whole program; the
+    // library accesses it only atomically.
+    unsafe { AtomicPtr::from_ptr(std::ptr::addr_of_mut!(RTMP_TLS_ctx)) }
+}
+
 /// The global TLS context pointer (`RTMP_TLS_ctx`), NULL until the first `RTMP_Init`.
 pub fn tls_ctx() -> *mut c_void {
-    // SAFETY: a pointer global of the shim.
-    unsafe { std::ptr::addr_of!(RTMP_TLS_ctx).read_volatile() }
+    tls_ctx_cell().load(Ordering::Acquire)
 }
 
 // Stores the pointer value only; it is never dereferenced here.
 #[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn set_tls_ctx(p: *mut c_void) {
-    // SAFETY: see `tls_ctx`.
-    unsafe { std::ptr::addr_of_mut!(RTMP_TLS_ctx).write_volatile(p) }
+    tls_ctx_cell().store(p, Ordering::Release)
 }
