@@ -17,7 +17,7 @@ MAP     := $(BUILD)/librtmp.map
 RUST_A  := target/release/librtmp.a
 HEADERS := $(wildcard include/librtmp/*.h)
 
-.PHONY: all lib install uninstall check check-install check-integration demo bench bench-baseline clean deps \
+.PHONY: all lib install uninstall check check-install check-integration demo bench bench-baseline clean deps sessfuzz soak \
         check-deps-test check-deps-demo check-deps-bench check-layers FORCE
 
 all: lib
@@ -96,7 +96,10 @@ check: check-deps-test lib
 # system librtmp; tls.sh does it over rtmps:// (nginx's stream module as the TLS terminator) and
 # checks the certificate verification table; rtmpe.sh runs RTMPE across both libraries (types
 # 6/8/9, rtmpsrv, bad peers), rtmpt.sh RTMPT/RTMPTE/RTMPTS through a test gateway; readpath.sh
-# checks that poll-driven readers (curl, GStreamer rtmpsrc) get the whole stream and its end.
+# checks that poll-driven readers (curl, GStreamer rtmpsrc) get the whole stream and its end;
+# stress.sh runs 32 handles at once (also under ThreadSanitizer) and a bounded soak;
+# sessfuzz/run.sh drives rtmpdump and a publisher through a hostile server (400 seeds and the
+# regression seeds, a valgrind sample).
 check-integration: lib
 	c-tests/integration/play.sh
 	c-tests/integration/readpath.sh
@@ -104,6 +107,17 @@ check-integration: lib
 	c-tests/integration/tls.sh
 	c-tests/integration/rtmpe.sh
 	c-tests/integration/rtmpt.sh
+	c-tests/integration/stress.sh
+	c-tests/sessfuzz/run.sh 400 50
+
+# The session fuzzer's full run: 5,000 seeds on our library, then the same seeds on the
+# system librtmp for comparison (about 25 minutes).
+sessfuzz: check-deps-test lib
+	c-tests/sessfuzz/run.sh 5000 50 1
+
+# The soak of stress.sh for 10 minutes (make check runs it for 1).
+soak: check-deps-test lib
+	STRESS_SOAK_SECONDS=600 c-tests/integration/stress.sh
 
 # `make install` into a scratch prefix, then build a program the way users do, with pkg-config.
 STAGE := $(abspath $(BUILD)/stage)
