@@ -3,8 +3,10 @@
 //! Input: byte 0 = configuration (out chunk size, write mode, log level), bytes 1..9 = the seed
 //! of the split pattern, the rest = the FLV stream (mutated by the fuzzer: headers, sizes,
 //! types, truncation). The stream is written once whole and once in random pieces (1 byte up
-//! to a few KB); every call must report all its bytes consumed and both runs must put exactly
-//! the same bytes on the wire, `RTMP_Close` included.
+//! to a few KB); every call must report all its bytes consumed, or -1 for a tag the library
+//! refuses (a data tag too large for a message once `@setDataFrame` is added), after which
+//! nothing more is written; both runs must fail alike and put exactly the same bytes on the
+//! wire, `RTMP_Close` included.
 #![no_main]
 
 use std::io::Read;
@@ -22,8 +24,9 @@ extern "C" {
 
 const CHUNK_SIZES: [i32; 4] = [128, 4096, 1, 60000];
 
-/// Writes `stream` cut at `cuts` (ascending end offsets), returns what the peer received.
-fn run(stream: &[u8], cuts: &[usize], chunk: i32, write_mode: bool) -> Vec<u8> {
+/// Writes `stream` cut at `cuts` (ascending end offsets), returns what the peer received and
+/// whether a write was refused.
+fn run(stream: &[u8], cuts: &[usize], chunk: i32, write_mode: bool) -> (Vec<u8>, bool) {
     unsafe {
         let mut sv = [0i32; 2];
         assert_eq!(
@@ -46,16 +49,21 @@ fn run(stream: &[u8], cuts: &[usize], chunk: i32, write_mode: bool) -> Vec<u8> {
             RTMP_EnableWrite(r);
         }
         let mut from = 0;
+        let mut refused = false;
         for &to in cuts {
             let piece = &stream[from..to];
             let n = RTMP_Write(r, piece.as_ptr() as *const libc::c_char, piece.len() as i32);
+            if n == -1 {
+                refused = true;
+                break;
+            }
             assert_eq!(n, piece.len() as i32, "RTMP_Write of [{from}, {to})");
             from = to;
         }
         RTMP_Close(r);
         assert!((*r).m_write.m_body.is_null());
         RTMP_Free(r);
-        reader.join().unwrap()
+        (reader.join().unwrap(), refused)
     }
 }
 
@@ -97,5 +105,5 @@ fuzz_target!(|data: &[u8]| {
     }
     let whole = run(stream, &[stream.len()], chunk, write_mode);
     let split = run(stream, &cuts, chunk, write_mode);
-    assert!(whole == split, "a split changed what was sent");
+    assert!(whole == split, "a split changed what was sent, or whether a write was refused");
 });
