@@ -17,8 +17,8 @@ MAP     := $(BUILD)/librtmp.map
 RUST_A  := target/release/librtmp.a
 HEADERS := $(wildcard include/librtmp/*.h)
 
-.PHONY: all lib install uninstall check check-install check-integration demo bench bench-baseline clean deps \
-        check-deps-test check-deps-demo check-deps-bench check-layers FORCE
+.PHONY: all lib install install-strip uninstall check check-install check-integration demo bench \
+        bench-baseline clean deps check-deps-test check-deps-demo check-deps-bench check-layers FORCE
 
 all: lib
 
@@ -32,10 +32,11 @@ $(MAP): abi/symbols.txt tools/gen_map.sh
 	tools/gen_map.sh abi/symbols.txt > $@
 
 # The Rust staticlib (which carries the C shim) is linked whole into a shared object that has
-# the SONAME and exports exactly librtmp's names (version script).
+# the SONAME and exports exactly librtmp's names (version script), and a build ID (which names
+# split debug info).
 $(SHARED): $(RUST_A) $(MAP)
 	@mkdir -p $(LIBOUT)
-	$(CC) -shared -o $@.tmp -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAP) \
+	$(CC) -shared -o $@.tmp -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAP) -Wl,--build-id \
 	  -Wl,--whole-archive $(RUST_A) -Wl,--no-whole-archive \
 	  -Wl,-z,relro -Wl,-z,now -Wl,--gc-sections -lpthread -ldl -lm -lc
 	mv $@.tmp $@
@@ -60,6 +61,11 @@ install: lib
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/librtmp.a
 	install -m 644 $(HEADERS) $(DESTDIR)$(INCDIR)/librtmp/
 	$(PC_SED) pkg-config/librtmp.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/librtmp.pc
+
+# GNU's install-strip: the same files, the shared library without its symbol table and debug info
+# (the exported names stay in the dynamic symbol table).
+install-strip: install
+	strip --strip-unneeded $(DESTDIR)$(LIBDIR)/$(SONAME)
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/librtmp.so $(DESTDIR)$(LIBDIR)/librtmp.a
@@ -114,6 +120,15 @@ check-install: lib
 	  $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs librtmp)
 	LD_LIBRARY_PATH=$(STAGE)/lib $(BUILD)/hello-pkgconfig > /dev/null
 	@echo "PASS install + pkg-config: $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs librtmp)"
+	rm -rf $(STAGE)-strip
+	$(MAKE) --no-print-directory install-strip PREFIX=$(STAGE)-strip > /dev/null
+	@readelf -S $(STAGE)/lib/$(SONAME) | grep -q '\.debug_info' || { echo "FAIL install: no debug info"; exit 1; }
+	@! readelf -S $(STAGE)-strip/lib/$(SONAME) | grep -e '\.debug_' -e '\.symtab' || \
+	  { echo "FAIL install-strip: sections above left"; exit 1; }
+	@[ "$$(nm -D --defined-only $(STAGE)-strip/lib/$(SONAME))" = "$$(nm -D --defined-only $(STAGE)/lib/$(SONAME))" ] || \
+	  { echo "FAIL install-strip: the exports changed"; exit 1; }
+	LD_LIBRARY_PATH=$(STAGE)-strip/lib $(BUILD)/hello-pkgconfig > /dev/null
+	@echo "PASS install-strip: librtmp.so.1 $$(stat -c %s $(STAGE)/lib/$(SONAME)) -> $$(stat -c %s $(STAGE)-strip/lib/$(SONAME)) bytes, exports unchanged"
 
 # The layering and hygiene rules (tools/check_layers.py: import cycles, calls to exported
 # functions, io independent of ffi/driver, no unsafe/libc in core, SAFETY comments, links);
