@@ -17,8 +17,8 @@ MAP     := $(BUILD)/librtmp.map
 RUST_A  := target/release/librtmp.a
 HEADERS := $(wildcard include/librtmp/*.h)
 
-.PHONY: all lib install install-strip uninstall check check-install check-integration demo bench \
-        bench-baseline clean deps check-deps-test check-deps-demo check-deps-bench check-layers FORCE
+.PHONY: all lib install install-strip uninstall check check-install check-integration deb demo bench \
+        bench-baseline clean deps check-deps-test check-deps-demo check-deps-bench check-deps-deb check-layers FORCE
 
 all: lib
 
@@ -32,8 +32,8 @@ $(MAP): abi/symbols.txt tools/gen_map.sh
 	tools/gen_map.sh abi/symbols.txt > $@
 
 # The Rust staticlib (which carries the C shim) is linked whole into a shared object that has
-# the SONAME and exports exactly librtmp's names (version script), and a build ID (which names
-# split debug info).
+# the SONAME and exports exactly librtmp's names (version script). The build ID names the split
+# debug info (make deb, install-strip).
 $(SHARED): $(RUST_A) $(MAP)
 	@mkdir -p $(LIBOUT)
 	$(CC) -shared -o $@.tmp -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAP) -Wl,--build-id \
@@ -85,6 +85,8 @@ check-deps-demo:
 	@tools/deps.sh check build integration
 check-deps-bench:
 	@tools/deps.sh check build test integration bench
+check-deps-deb:
+	@tools/deps.sh check build deb
 
 check: check-deps-test lib
 	python3 tools/gen_layout.py --check abi/layout.txt
@@ -110,6 +112,11 @@ check-integration: lib
 	c-tests/integration/tls.sh
 	c-tests/integration/rtmpe.sh
 	c-tests/integration/rtmpt.sh
+
+# Debian packages in build/deb/ (tools/build-deb.sh: librtmp1-rs, librtmp-rs-dev and
+# librtmp1-rs-dbgsym, replacing librtmp1 and librtmp-dev; docs/packaging.md).
+deb: check-deps-deb lib
+	tools/build-deb.sh
 
 # `make install` into a scratch prefix, then build a program the way users do, with pkg-config.
 STAGE := $(abspath $(BUILD)/stage)
