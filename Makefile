@@ -17,7 +17,7 @@ MAP     := $(BUILD)/librtmp.map
 RUST_A  := target/release/librtmp.a
 HEADERS := $(wildcard include/librtmp/*.h)
 
-.PHONY: all lib install install-strip uninstall check check-install check-integration deb demo bench \
+.PHONY: all lib install install-strip uninstall check check-install check-integration check-deb deb demo bench \
         bench-baseline clean deps check-deps-test check-deps-demo check-deps-bench check-deps-deb check-layers FORCE
 
 all: lib
@@ -32,8 +32,8 @@ $(MAP): abi/symbols.txt tools/gen_map.sh
 	tools/gen_map.sh abi/symbols.txt > $@
 
 # The Rust staticlib (which carries the C shim) is linked whole into a shared object that has
-# the SONAME and exports exactly librtmp's names (version script). The build ID names the split
-# debug info (make deb, install-strip).
+# the SONAME and exports exactly librtmp's names (version script), and a build ID (which names
+# split debug info).
 $(SHARED): $(RUST_A) $(MAP)
 	@mkdir -p $(LIBOUT)
 	$(CC) -shared -o $@.tmp -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAP) -Wl,--build-id \
@@ -88,7 +88,7 @@ check-deps-bench:
 check-deps-deb:
 	@tools/deps.sh check build deb
 
-check: check-deps-test lib
+check: check-deps-test check-deps-deb lib
 	python3 tools/gen_layout.py --check abi/layout.txt
 	$(CARGO) test --workspace --quiet
 	$(MAKE) --no-print-directory check-layers
@@ -97,6 +97,7 @@ check: check-deps-test lib
 	$(MAKE) --no-print-directory -C c-tests check
 	$(MAKE) --no-print-directory check-install
 	$(MAKE) --no-print-directory check-integration
+	$(MAKE) --no-print-directory check-deb
 	@echo "make check: all passed"
 
 # Real programs (Debian's rtmpdump, rtmpgw, rtmpsrv, curl, curl -T, python3-librtmp) against
@@ -117,6 +118,12 @@ check-integration: lib
 # librtmp1-rs-dbgsym, replacing librtmp1 and librtmp-dev; docs/packaging.md).
 deb: check-deps-deb lib
 	tools/build-deb.sh
+
+# The packages checked without installing them (c-tests/integration/deb.sh): control fields and
+# contents, lintian, apt-get --simulate, and the extracted packages at work (rtmpdump and curl
+# through play.sh and publish.sh, gdb through the dbgsym tree, pkg-config and a C program).
+check-deb: deb
+	c-tests/integration/deb.sh
 
 # `make install` into a scratch prefix, then build a program the way users do, with pkg-config.
 STAGE := $(abspath $(BUILD)/stage)
