@@ -17,8 +17,9 @@ MAP     := $(BUILD)/librtmp.map
 RUST_A  := target/release/librtmp.a
 HEADERS := $(wildcard include/librtmp/*.h)
 
-.PHONY: all lib install uninstall check check-install check-integration demo bench bench-baseline clean deps sessfuzz soak \
-        check-deps-test check-deps-demo check-deps-bench check-layers FORCE
+.PHONY: all lib install install-strip uninstall check check-install check-integration check-deb deb demo bench \
+        bench-baseline clean deps sessfuzz soak check-deps-test check-deps-demo check-deps-bench check-deps-deb \
+        check-layers FORCE
 
 all: lib
 
@@ -32,10 +33,11 @@ $(MAP): abi/symbols.txt tools/gen_map.sh
 	tools/gen_map.sh abi/symbols.txt > $@
 
 # The Rust staticlib (which carries the C shim) is linked whole into a shared object that has
-# the SONAME and exports exactly librtmp's names (version script).
+# the SONAME and exports exactly librtmp's names (version script), and a build ID (which names
+# split debug info).
 $(SHARED): $(RUST_A) $(MAP)
 	@mkdir -p $(LIBOUT)
-	$(CC) -shared -o $@.tmp -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAP) \
+	$(CC) -shared -o $@.tmp -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAP) -Wl,--build-id \
 	  -Wl,--whole-archive $(RUST_A) -Wl,--no-whole-archive \
 	  -Wl,-z,relro -Wl,-z,now -Wl,--gc-sections -lpthread -ldl -lm -lc
 	mv $@.tmp $@
@@ -61,6 +63,11 @@ install: lib
 	install -m 644 $(HEADERS) $(DESTDIR)$(INCDIR)/librtmp/
 	$(PC_SED) pkg-config/librtmp.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/librtmp.pc
 
+# GNU's install-strip: the same files, the shared library without its symbol table and debug info
+# (the exported names stay in the dynamic symbol table).
+install-strip: install
+	strip --strip-unneeded $(DESTDIR)$(LIBDIR)/$(SONAME)
+
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/librtmp.so $(DESTDIR)$(LIBDIR)/librtmp.a
 	rm -f $(DESTDIR)$(LIBDIR)/pkgconfig/librtmp.pc
@@ -79,8 +86,10 @@ check-deps-demo:
 	@tools/deps.sh check build integration
 check-deps-bench:
 	@tools/deps.sh check build test integration bench
+check-deps-deb:
+	@tools/deps.sh check build deb
 
-check: check-deps-test lib
+check: check-deps-test check-deps-deb lib
 	python3 tools/gen_layout.py --check abi/layout.txt
 	$(CARGO) test --workspace --quiet
 	$(MAKE) --no-print-directory check-layers
@@ -89,6 +98,7 @@ check: check-deps-test lib
 	$(MAKE) --no-print-directory -C c-tests check
 	$(MAKE) --no-print-directory check-install
 	$(MAKE) --no-print-directory check-integration
+	$(MAKE) --no-print-directory check-deb
 	@echo "make check: all passed"
 
 # Real programs (Debian's rtmpdump, rtmpgw, rtmpsrv, curl, curl -T, python3-librtmp) against
@@ -119,6 +129,17 @@ sessfuzz: check-deps-test lib
 soak: check-deps-test lib
 	STRESS_SOAK_SECONDS=600 c-tests/integration/stress.sh
 
+# Debian packages in build/deb/ (tools/build-deb.sh: librtmp1-rs, librtmp-rs-dev and
+# librtmp1-rs-dbgsym, replacing librtmp1 and librtmp-dev; docs/packaging.md).
+deb: check-deps-deb lib
+	tools/build-deb.sh
+
+# The packages checked without installing them (c-tests/integration/deb.sh): control fields and
+# contents, lintian, apt-get --simulate, and the extracted packages at work (rtmpdump and curl
+# through play.sh and publish.sh, gdb through the dbgsym tree, pkg-config and a C program).
+check-deb: deb
+	c-tests/integration/deb.sh
+
 # `make install` into a scratch prefix, then build a program the way users do, with pkg-config.
 STAGE := $(abspath $(BUILD)/stage)
 check-install: lib
@@ -128,6 +149,15 @@ check-install: lib
 	  $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs librtmp)
 	LD_LIBRARY_PATH=$(STAGE)/lib $(BUILD)/hello-pkgconfig > /dev/null
 	@echo "PASS install + pkg-config: $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs librtmp)"
+	rm -rf $(STAGE)-strip
+	$(MAKE) --no-print-directory install-strip PREFIX=$(STAGE)-strip > /dev/null
+	@readelf -S $(STAGE)/lib/$(SONAME) | grep -q '\.debug_info' || { echo "FAIL install: no debug info"; exit 1; }
+	@! readelf -S $(STAGE)-strip/lib/$(SONAME) | grep -e '\.debug_' -e '\.symtab' || \
+	  { echo "FAIL install-strip: sections above left"; exit 1; }
+	@[ "$$(nm -D --defined-only $(STAGE)-strip/lib/$(SONAME))" = "$$(nm -D --defined-only $(STAGE)/lib/$(SONAME))" ] || \
+	  { echo "FAIL install-strip: the exports changed"; exit 1; }
+	LD_LIBRARY_PATH=$(STAGE)-strip/lib $(BUILD)/hello-pkgconfig > /dev/null
+	@echo "PASS install-strip: librtmp.so.1 $$(stat -c %s $(STAGE)/lib/$(SONAME)) -> $$(stat -c %s $(STAGE)-strip/lib/$(SONAME)) bytes, exports unchanged"
 
 # The layering and hygiene rules (tools/check_layers.py: import cycles, calls to exported
 # functions, io independent of ffi/driver, no unsafe/libc in core, SAFETY comments, links);

@@ -6,8 +6,9 @@
 #                                  in the repository that installs anything.
 #   tools/deps.sh check GROUP...   installs nothing: exits 1 with the names of what is missing
 #                                  and a pointer to `make deps`. GROUPs: build test integration
-#                                  bench (`make check` checks build test integration, `make
-#                                  demo` build integration, `make bench` build test integration bench).
+#                                  bench deb (`make check` checks build test integration deb,
+#                                  `make demo` build integration, `make bench` build test
+#                                  integration bench, `make deb` build deb).
 #
 # A Rust toolchain (cargo) is not a Debian package here: it is checked, never installed (rustup).
 set -e
@@ -19,6 +20,9 @@ pkgs_build="build-essential make gcc pkg-config python3 binutils ca-certificates
 pkgs_test="librtmp1 librtmp-dev rtmpdump valgrind zlib1g-dev openssl"
 pkgs_integration="nginx libnginx-mod-rtmp libnginx-mod-stream openssl ffmpeg rtmpdump curl python3-librtmp python3-cryptography gstreamer1.0-tools gstreamer1.0-plugins-bad"
 pkgs_bench="strace"
+# `make deb` (dpkg-dev: dpkg-shlibdeps, dpkg-gencontrol, dpkg-gensymbols) and its checks: lintian,
+# gdb and elfutils (eu-unstrip) read the split debug info, apt-get --simulate the replacement.
+pkgs_deb="dpkg-dev lintian gdb elfutils apt"
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
@@ -38,7 +42,8 @@ group_pkgs() {
         test) echo "$pkgs_test" ;;
         integration) echo "$pkgs_integration" ;;
         bench) echo "$pkgs_bench" ;;
-        *) echo "deps.sh: unknown group '$1' (build test integration bench)" >&2; exit 2 ;;
+        deb) echo "$pkgs_deb" ;;
+        *) echo "deps.sh: unknown group '$1' (build test integration bench deb)" >&2; exit 2 ;;
     esac
 }
 
@@ -47,7 +52,7 @@ cmd=${1:-}
 case $cmd in
 install)
     # shellcheck disable=SC2086
-    need=$(missing_pkgs $pkgs_build $pkgs_test $pkgs_integration $pkgs_bench)
+    need=$(missing_pkgs $pkgs_build $pkgs_test $pkgs_integration $pkgs_bench $pkgs_deb)
     if [ -n "$need" ]; then
         echo "deps: installing$need"
         if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else
@@ -63,7 +68,7 @@ install)
         { echo "deps: no Rust toolchain (cargo); install one with rustup (https://rustup.rs)" >&2; exit 1; }
     ;;
 check)
-    [ $# -gt 0 ] || set -- build test integration bench
+    [ $# -gt 0 ] || set -- build test integration bench deb
     all=""
     for g in "$@"; do all="$all $(group_pkgs "$g")"; done
     # shellcheck disable=SC2086
@@ -77,5 +82,5 @@ check)
     fi
     ;;
 *)
-    echo "usage: $0 install | check [build|test|integration|bench]..." >&2; exit 2 ;;
+    echo "usage: $0 install | check [build|test|integration|bench|deb]..." >&2; exit 2 ;;
 esac

@@ -2,7 +2,9 @@
 # on a free loopback port inside a private temporary directory and stops it by PID.
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-ours="$top/build/lib"
+# the directory of our librtmp.so.1 under test: build/lib, or RTMP_LIB_DIR (deb.sh: the library
+# extracted from the Debian package)
+ours="${RTMP_LIB_DIR:-$top/build/lib}"
 ref_lib=$(ls /usr/lib/x86_64-linux-gnu/librtmp.so.1 /usr/lib/librtmp.so.1 2>/dev/null | head -n 1)
 # python3 $py_play URL OUT: python3-librtmp plays URL into the file OUT
 py_play="$top/c-tests/integration/py_play.py"
