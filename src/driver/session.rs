@@ -819,6 +819,7 @@ unsafe fn load_link<'a>(r: *mut RTMP) -> core_session::Link<'a> {
             subscribe_path: av(&l.subscribepath),
             pub_user: av(&l.pubUser),
             pub_passwd: av(&l.pubPasswd),
+            tc_url: av(&l.tcUrl),
             seek_time: l.seekTime,
             stop_time: l.stopTime,
             buffer_ms: (*r).m_nBufferMS,
