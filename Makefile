@@ -74,7 +74,7 @@ deps:
 	@tools/deps.sh install
 
 check-deps-test:
-	@tools/deps.sh check build test integration
+	@tools/deps.sh check build test integration ertmp
 check-deps-demo:
 	@tools/deps.sh check build integration
 check-deps-bench:
@@ -104,6 +104,7 @@ check-integration: lib
 	c-tests/integration/tls.sh
 	c-tests/integration/rtmpe.sh
 	c-tests/integration/rtmpt.sh
+	c-tests/integration/ertmp.sh
 
 # `make install` into a scratch prefix, then build a program the way users do, with pkg-config.
 STAGE := $(abspath $(BUILD)/stage)
