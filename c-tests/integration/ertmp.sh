@@ -10,7 +10,10 @@
 #   3. play: a scripted server (ertmp_peer.py play) sends hand-made E-RTMP tags of every shape
 #      and a NetConnection.Connect.ReconnectRequest in the middle; Debian's rtmpdump on our
 #      library must write every enhanced tag unchanged (the table also shows the system
-#      librtmp), log one INFO line for the request and go on to the end of the stream.
+#      librtmp), log one INFO line for the request and go on to the end of the stream;
+#   4. publish: Debian's curl -T (RTMP_Write) on our library sends HEVC+AAC, AV1+Opus, VP9+FLAC
+#      and H.264+E-AC-3 FLV files made by FFmpeg 9 into FFmpeg 9's `-listen 1 -c copy`: every
+#      audio/video tag body it records equals FFmpeg's own `-c copy` remux of the file.
 # usage: c-tests/integration/ertmp.sh   (after `make lib`; FFmpeg 9 from `make deps`)
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -145,6 +148,39 @@ echo "reconnect request, log lines on our library ($n): $line"
     bad "expected one INFO line naming rtmp://127.0.0.1:1/other"
 grep -q "Download complete" "$work/rtmpdump.ours.log" || bad "rtmpdump did not finish the stream after the reconnect request"
 grep -q "duration *0.40" "$work/rtmpdump.ours.log" || bad "the @setDataFrame metadata was not taken for metadata"
+
+# ---------------------------------------------------------------------------------------------
+echo "== publish: curl -T (RTMP_Write) into FFmpeg 9 -listen 1 -c copy, tag bodies vs FFmpeg's own remux"
+src="-f lavfi -i testsrc=size=160x120:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 2"
+printf '%-16s %-14s %-14s\n' "codecs" "librtmp-rs" "system librtmp 2.4"
+for set in "hevc+aac|-c:v libx265 -preset ultrafast -x265-params log-level=error -c:a aac" \
+           "av1+opus|-c:v libsvtav1 -preset 12 -svtav1-params log-level=0 -c:a libopus" \
+           "vp9+flac|-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -c:a flac" \
+           "h264+eac3|-c:v libx264 -preset ultrafast -c:a eac3"; do
+    name=${set%%|*}; enc=${set#*|}
+    # shellcheck disable=SC2086
+    "$ffmpeg9" -nostdin -hide_banner -loglevel error -y $src $enc -f flv "$work/$name.flv" \
+        > /dev/null 2>&1 || { bad "FFmpeg 9 could not make $name"; continue; }
+    "$ffmpeg9" -nostdin -hide_banner -loglevel error -y -i "$work/$name.flv" -c copy \
+        -f flv "$work/$name.remux.flv" || bad "FFmpeg 9 could not remux $name"
+    row=""
+    for side in ours ref; do
+        lib=$ours; [ $side = ref ] && lib=$ref
+        port=$(free_port)
+        "$ffmpeg9" -nostdin -hide_banner -loglevel quiet -y -listen 1 -timeout 15 \
+            -i "rtmp://127.0.0.1:$port/live/key" -c copy -f flv "$work/$name.$side.flv" &
+        fp=$!; BG="$BG $fp"
+        for _ in $(seq 100); do port_listening "$port" && break; sleep 0.05; done
+        LD_LIBRARY_PATH=$lib timeout 30 curl -s -T "$work/$name.flv" "rtmp://127.0.0.1:$port/live/key"
+        c_rc=$?
+        await_or_interrupt "$fp"
+        verdict=$(python3 "$peer" sametags "$work/$name.remux.flv" "$work/$name.$side.flv")
+        [ $c_rc = 0 ] || verdict="curl rc $c_rc, $verdict"
+        row="$row $(printf '%-14s' "$verdict")"
+        [ $side = ours ] && case "$verdict" in identical*) ;; *) bad "$name published through our library: $verdict" ;; esac
+    done
+    printf '%-16s%s\n' "$name" "$row"
+done
 
 if [ $fail = 0 ]; then echo "PASS ertmp.sh"; else echo "FAIL ertmp.sh"; fi
 exit $fail

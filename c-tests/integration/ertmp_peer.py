@@ -13,6 +13,9 @@
   ertmp_peer.py compare --sent FILE --flv FILE
       Prints, per sent message, whether the FLV holds it byte for byte (in order); the exit
       code is 0 when the comparison could be made.
+  ertmp_peer.py sametags A.flv B.flv
+      Prints "identical (N)" when both files hold the same audio/video tags (type and body, in
+      order), else how many of B's first tags equal A's.
   ertmp_peer.py props FILE...
       Prints each connect command object's properties: "name hex-of-the-encoded-property".
 
@@ -330,6 +333,12 @@ def main(argv):
     args = dict(zip(argv[2::2], argv[3::2]))
     if mode == "compare":
         return compare(args["--sent"], args["--flv"])
+    if mode == "sametags":
+        a = [t for t in flv_tags(argv[2]) if t[0] in (8, 9)]
+        b = [t for t in flv_tags(argv[3]) if t[0] in (8, 9)]
+        same = sum(1 for x, y in zip(a, b) if x == y)
+        print("identical (%d)" % len(a) if a and a == b else "%d/%d equal" % (same, len(a)))
+        return 0
     if mode == "props":
         for path in argv[2:]:
             with open(path, "rb") as f:
