@@ -81,7 +81,7 @@ deps:
 	@tools/deps.sh install
 
 check-deps-test:
-	@tools/deps.sh check build test integration
+	@tools/deps.sh check build test integration ertmp
 check-deps-demo:
 	@tools/deps.sh check build integration
 check-deps-bench:
@@ -117,6 +117,7 @@ check-integration: lib
 	c-tests/integration/tls.sh
 	c-tests/integration/rtmpe.sh
 	c-tests/integration/rtmpt.sh
+	c-tests/integration/ertmp.sh
 	c-tests/integration/stress.sh
 	c-tests/sessfuzz/run.sh 400 50
 

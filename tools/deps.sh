@@ -6,9 +6,9 @@
 #                                  in the repository that installs anything.
 #   tools/deps.sh check GROUP...   installs nothing: exits 1 with the names of what is missing
 #                                  and a pointer to `make deps`. GROUPs: build test integration
-#                                  bench deb (`make check` checks build test integration deb,
-#                                  `make demo` build integration, `make bench` build test
-#                                  integration bench, `make deb` build deb).
+#                                  bench deb ertmp (`make check` checks build test integration
+#                                  deb ertmp, `make demo` build integration, `make bench` build
+#                                  test integration bench, `make deb` build deb).
 #
 # A Rust toolchain (cargo) is not a Debian package here: it is checked, never installed (rustup).
 set -e
@@ -23,6 +23,17 @@ pkgs_bench="strace"
 # `make deb` (dpkg-dev: dpkg-shlibdeps, dpkg-gencontrol, dpkg-gensymbols) and its checks: lintian,
 # gdb and elfutils (eu-unstrip) read the split debug info, apt-get --simulate the replacement.
 pkgs_deb="dpkg-dev lintian gdb elfutils apt"
+
+pkgs_ertmp="python3-venv"
+
+# Besides its Debian package, the ertmp group needs FFmpeg 9 for the E-RTMP scenarios
+# (ertmp.sh: Debian 12's FFmpeg 5.1 knows no -rtmp_enhanced_codecs): the static ffmpeg that
+# PyPI's imageio-ffmpeg wheel bundles, pinned, installed by `install` into a venv under build/
+# (python3-venv) and linked as build/tools/ffmpeg9.
+top=$(cd "$(dirname "$0")/.." && pwd)
+pypi_pin="imageio-ffmpeg==0.8.1"
+ffmpeg9="$top/build/tools/ffmpeg9"
+ffmpeg9_version="9.0.2"
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
@@ -43,7 +54,8 @@ group_pkgs() {
         integration) echo "$pkgs_integration" ;;
         bench) echo "$pkgs_bench" ;;
         deb) echo "$pkgs_deb" ;;
-        *) echo "deps.sh: unknown group '$1' (build test integration bench deb)" >&2; exit 2 ;;
+        ertmp) echo "$pkgs_ertmp" ;;
+        *) echo "deps.sh: unknown group '$1' (build test integration bench deb ertmp)" >&2; exit 2 ;;
     esac
 }
 
@@ -52,7 +64,7 @@ cmd=${1:-}
 case $cmd in
 install)
     # shellcheck disable=SC2086
-    need=$(missing_pkgs $pkgs_build $pkgs_test $pkgs_integration $pkgs_bench $pkgs_deb)
+    need=$(missing_pkgs $pkgs_build $pkgs_test $pkgs_integration $pkgs_bench $pkgs_deb $pkgs_ertmp)
     if [ -n "$need" ]; then
         echo "deps: installing$need"
         if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else
@@ -64,17 +76,31 @@ install)
     else
         echo "deps: every package is installed"
     fi
+    if [ ! -x "$ffmpeg9" ]; then
+        echo "deps: installing FFmpeg $ffmpeg9_version ($pypi_pin from PyPI) into $top/build/tools"
+        rm -rf "$top/build/tools/venv"
+        mkdir -p "$top/build/tools"
+        /usr/bin/python3 -m venv "$top/build/tools/venv"
+        "$top/build/tools/venv/bin/pip" install -q "$pypi_pin"
+        exe=$("$top/build/tools/venv/bin/python" -c 'import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())')
+        ln -sf "$exe" "$ffmpeg9"
+    fi
+    "$ffmpeg9" -version | head -n 1 | grep -q "version n$ffmpeg9_version" ||
+        { echo "deps: $ffmpeg9 is not FFmpeg $ffmpeg9_version" >&2; exit 1; }
     command -v cargo >/dev/null ||
         { echo "deps: no Rust toolchain (cargo); install one with rustup (https://rustup.rs)" >&2; exit 1; }
     ;;
 check)
-    [ $# -gt 0 ] || set -- build test integration bench deb
+    [ $# -gt 0 ] || set -- build test integration bench deb ertmp
     all=""
     for g in "$@"; do all="$all $(group_pkgs "$g")"; done
     # shellcheck disable=SC2086
     need=$(missing_pkgs $all)
     nocargo=""
     command -v cargo >/dev/null || nocargo=" cargo (Rust toolchain, from rustup)"
+    case " $* " in *" ertmp "*)
+        [ -x "$ffmpeg9" ] || need="$need $pypi_pin (FFmpeg $ffmpeg9_version, $ffmpeg9)" ;;
+    esac
     if [ -n "$need$nocargo" ]; then
         echo "missing prerequisites ($*):$need$nocargo" >&2
         echo "run 'make deps' first (installs the packages with apt-get; a Rust toolchain comes from rustup)" >&2
@@ -82,5 +108,5 @@ check)
     fi
     ;;
 *)
-    echo "usage: $0 install | check [build|test|integration|bench|deb]..." >&2; exit 2 ;;
+    echo "usage: $0 install | check [build|test|integration|bench|deb|ertmp]..." >&2; exit 2 ;;
 esac

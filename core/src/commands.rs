@@ -35,6 +35,9 @@ pub struct ConnectInfo<'a> {
     pub object_encoding: Option<f64>,
     /// `(RTMP_LF_AUTH set, Link.auth)` when `Link.auth` is non-empty.
     pub auth: Option<(bool, &'a [u8])>,
+    /// The E-RTMP capability properties (`fourCcList`, ...) to close the object with; empty
+    /// unless the caller set the options (see [`crate::ertmp`]).
+    pub enhanced: Vec<Property<'a>>,
 }
 
 /// The `connect` body without the `conn=` extras (the caller appends them).
@@ -65,6 +68,7 @@ pub fn connect(info: &ConnectInfo<'_>, txn: f64) -> Vec<u8> {
     if let Some(e) = info.object_encoding {
         obj.push(named("objectEncoding", Value::Number(e)));
     }
+    obj.extend(info.enhanced.iter().cloned());
     let mut values = vec![s(b"connect"), Value::Number(txn), Value::Object(obj)];
     if let Some((flag, auth)) = info.auth {
         values.push(Value::Boolean(flag));

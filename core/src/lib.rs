@@ -9,6 +9,7 @@ pub mod bytes;
 pub mod chunk;
 pub mod commands;
 pub mod diag;
+pub mod ertmp;
 pub mod flv;
 pub mod handshake;
 pub mod resume;

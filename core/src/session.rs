@@ -71,6 +71,8 @@ pub struct Link<'a> {
     pub subscribe_path: &'a [u8],
     pub pub_user: &'a [u8],
     pub pub_passwd: &'a [u8],
+    /// The tcUrl of this connection (what a reconnect request without one of its own means).
+    pub tc_url: &'a [u8],
     pub seek_time: i32,
     pub stop_time: i32,
     pub buffer_ms: i32,
@@ -306,6 +308,11 @@ impl Session<'_, '_> {
 
     fn on_connect_result(&mut self, props: &[Property<'_>]) {
         let link = self.link;
+        if diag::enabled(diag::DEBUG) {
+            if let Some(line) = crate::ertmp::server_caps_line(props) {
+                diag::report(diag::DEBUG, line.as_bytes());
+            }
+        }
         if !link.token.is_empty() {
             if let Some(Value::String(hex)) = cmd::find_first(props, b"secureToken") {
                 match cmd::decode_secure_token(link.token, hex) {
@@ -456,6 +463,19 @@ impl Session<'_, '_> {
             | b"NetStream.Play.UnpublishNotify" => {
                 self.out.push(Action::Close);
                 return 1;
+            }
+            b"NetConnection.Connect.ReconnectRequest" => {
+                // E-RTMP: the server would like the client to reconnect (to the info object's
+                // tcUrl, or this connection's). Reported only: the session goes on, and the
+                // application decides whether and when to reconnect.
+                let given = info.and_then(|o| o.get("tcUrl")).and_then(Value::as_str);
+                let target = crate::ertmp::reconnect_target(self.link.tc_url, given);
+                crate::diag!(
+                    diag::INFO,
+                    "{F}, the server requests a reconnect (NetConnection.Connect.ReconnectRequest) \
+                     to {}; not reconnecting, the stream goes on",
+                    lossy(&target)
+                );
             }
             b"NetStream.Seek.Notify" => {
                 self.out.push(Action::ClearReadFlags(READ_SEEKING));
@@ -619,23 +639,27 @@ impl Session<'_, '_> {
             return false;
         };
         self.dump_values(&props);
+        // `@setDataFrame` + `onMetaData` (the shape publishers send, which some servers relay
+        // as it is) is metadata too.
+        let wrapped = props.first().and_then(|p| p.value.as_str()) == Some(b"@setDataFrame");
+        let props = &props[usize::from(wrapped)..];
         if props.first().and_then(|p| p.value.as_str()) != Some(b"onMetaData") {
             return false;
         }
-        if let Some(d) = cmd::find_first(&props, b"duration") {
+        if let Some(d) = cmd::find_first(props, b"duration") {
             self.out
                 .push(Action::SetDuration(d.as_number().unwrap_or(0.0)));
         }
-        if cmd::has_prefix(&props, b"video") {
+        if cmd::has_prefix(props, b"video") {
             self.out.push(Action::AddDataType(1));
         }
-        if cmd::has_prefix(&props, b"audio") {
+        if cmd::has_prefix(props, b"audio") {
             self.out.push(Action::AddDataType(4));
         }
         if diag::enabled(diag::INFO) {
             diag::report(diag::INFO, b"Metadata:");
             let mut lines = Vec::new();
-            cmd::metadata_lines(&props, &mut lines);
+            cmd::metadata_lines(props, &mut lines);
             for l in lines {
                 diag::report(diag::INFO, &l);
             }

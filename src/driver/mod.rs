@@ -4,6 +4,7 @@
 
 pub mod amf;
 pub mod chunk;
+pub mod ertmp;
 pub mod props;
 pub mod read;
 pub mod serve;

@@ -12,6 +12,7 @@ use crate::abi::packet::body_of;
 use crate::abi::packet::free_body;
 use crate::abi::types::*;
 use crate::log;
+use rtmp_core::ertmp;
 use rtmp_core::flv;
 use rtmp_core::resume::{self, Resume, Verdict, READ_ABSOLUTE, READ_RESUME};
 use rtmp_core::session::{PT_AGGREGATE, PT_AUDIO, PT_INFO, PT_VIDEO, READ_HEADER, READ_SEEKING};
@@ -97,7 +98,9 @@ unsafe fn packet_bytes(r: *mut RTMP, p: &RTMPPacket) -> One {
         let ts = p.m_nTimeStamp;
         let mut body = body_of(p);
         (*r).m_read.dataType |= (u8::from(ty == PT_AUDIO) << 2) | u8::from(ty == PT_VIDEO);
-        if ty == PT_VIDEO && body.len() <= 5 {
+        // librtmp's size rules were written for legacy tags (an AVC header is 5 bytes): an
+        // E-RTMP tag of any size is media (a SequenceEnd is 5 bytes).
+        if ty == PT_VIDEO && body.len() <= 5 && !ertmp::is_ex_video(body) {
             crate::rtmp_log!(
                 log::DEBUG,
                 "ignoring too small video packet: size: {}",
@@ -105,7 +108,7 @@ unsafe fn packet_bytes(r: *mut RTMP, p: &RTMPPacket) -> One {
             );
             return One::Ignore;
         }
-        if ty == PT_AUDIO && body.len() <= 1 {
+        if ty == PT_AUDIO && body.len() <= 1 && !ertmp::is_ex_audio(body) {
             crate::rtmp_log!(
                 log::DEBUG,
                 "ignoring too small audio packet: size: {}",
@@ -115,6 +118,11 @@ unsafe fn packet_bytes(r: *mut RTMP, p: &RTMPPacket) -> One {
         }
         if (*r).m_read.flags & READ_SEEKING != 0 {
             return One::Ignore;
+        }
+        if ty == PT_INFO {
+            // Metadata a publisher wrapped in `@setDataFrame` (the session took it for
+            // metadata) goes into the FLV as the plain `onMetaData` an FLV file carries.
+            body = &body[ertmp::set_data_frame_prefix(body)..];
         }
         if (*r).m_read.flags & READ_RESUME != 0 {
             match resume_checks(r, ty, ts, body) {

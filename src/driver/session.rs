@@ -23,6 +23,7 @@ use crate::log;
 use rtmp_core::amf::Value;
 use rtmp_core::chunk as cc;
 use rtmp_core::commands as cmd;
+use rtmp_core::ertmp::Caps as ErtmpCaps;
 use rtmp_core::handshake as hs;
 use rtmp_core::session::{
     self as core_session, Action, PT_ABORT, PT_AUDIO, PT_CHUNK_SIZE, PT_FLEX_MESSAGE, PT_INFO,
@@ -169,6 +170,7 @@ pub unsafe fn close_session(r: *mut RTMP, reconnect: bool) {
             }
             libc::free(link.playpath0.av_val as *mut c_void);
             link.playpath0 = AVal::EMPTY;
+            super::ertmp::clear(r);
         }
         if wake_fd != -1 {
             io::wake_and_close(wake_fd);
@@ -233,6 +235,7 @@ unsafe fn send_connect_packet(r: *mut RTMP, cp: *mut RTMPPacket) -> bool {
         let link = &(*r).Link;
         let write = link.protocol & RTMP_FEATURE_WRITE != 0;
         let auth = av(&link.auth);
+        let caps = ErtmpCaps::from_blob(super::ertmp::blob(r));
         let info = cmd::ConnectInfo {
             app: av(&link.app),
             write,
@@ -245,11 +248,13 @@ unsafe fn send_connect_packet(r: *mut RTMP, cp: *mut RTMPPacket) -> bool {
             object_encoding: ((*r).m_fEncoding != 0.0 || (*r).m_bSendEncoding != 0)
                 .then_some((*r).m_fEncoding),
             auth: (!auth.is_empty()).then_some((link.lFlags & RTMP_LF_AUTH != 0, auth)),
+            enhanced: caps.properties(),
         };
         let txn = next_txn(r);
         let mut body = cmd::connect(&info, txn);
         let extras = link.extras;
-        if extras.o_num > 0 && !extras.o_props.is_null() {
+        let ours = super::ertmp::entries(r);
+        if extras.o_num as usize > ours && !extras.o_props.is_null() {
             let used = body.len();
             if used > cmd::MAX_CONNECT_BODY {
                 crate::rtmp_log!(log::ERROR, "SendConnectPacket, connect command too large");
@@ -259,7 +264,7 @@ unsafe fn send_connect_packet(r: *mut RTMP, cp: *mut RTMPPacket) -> bool {
             let base = body.as_mut_ptr() as *mut c_char;
             let end = base.add(cmd::MAX_CONNECT_BODY);
             let mut at = base.add(used);
-            for i in 0..extras.o_num as usize {
+            for i in ours..extras.o_num as usize {
                 at = prop_encode(extras.o_props.add(i), at, end);
                 if at.is_null() {
                     crate::rtmp_log!(log::ERROR, "SendConnectPacket, conn= extras too large");
@@ -814,6 +819,7 @@ unsafe fn load_link<'a>(r: *mut RTMP) -> core_session::Link<'a> {
             subscribe_path: av(&l.subscribepath),
             pub_user: av(&l.pubUser),
             pub_passwd: av(&l.pubPasswd),
+            tc_url: av(&l.tcUrl),
             seek_time: l.seekTime,
             stop_time: l.stopTime,
             buffer_ms: (*r).m_nBufferMS,

@@ -19,6 +19,7 @@ use crate::abi::types::{
     RTMP_LF_NOTLSVERIFY, RTMP_LF_SWFV, RTMP_SWF_HASHLEN,
 };
 use crate::log;
+use rtmp_core::ertmp;
 use rtmp_core::url::{self, ConnItem, ConnValue, OptKind, OptStep, OptTarget};
 
 const AMF_NUMBER: c_int = 0;
@@ -242,6 +243,28 @@ unsafe fn set_conn(r: &mut RTMP, arg: &AVal, view: &[u8]) -> bool {
     true
 }
 
+/// Applies one E-RTMP capability option (`fourCcList`, `videoFourCcInfoMap`,
+/// `audioFourCcInfoMap`, `capsEx`): validated, then stored with the others in the handle
+/// (see `driver::ertmp`). A bad value logs an ERROR line and changes nothing.
+///
+/// # Safety
+/// `r` must be a valid handle.
+unsafe fn set_caps(r: &mut RTMP, opt: ertmp::CapsOption, value: &[u8]) -> bool {
+    // SAFETY: a valid handle (function contract).
+    let mut caps = ertmp::Caps::from_blob(unsafe { crate::driver::ertmp::blob(r) });
+    if let Err(e) = caps.set(opt, value) {
+        log::emit(log::ERROR, &e);
+        return false;
+    }
+    // SAFETY: as above.
+    if !unsafe { crate::driver::ertmp::store(r, &caps.to_blob()) } {
+        log::emit(log::ERROR, &format!("{}: out of memory", opt.name()));
+        return false;
+    }
+    log::emit_bytes(log::DEBUG, &[opt.name().as_bytes(), b" = ", value].concat());
+    true
+}
+
 /// `RTMP_SetOpt` with the C strings the reference would read: `name` for the option AVal and
 /// `value` for the argument (they may run past `av_len` inside a SetupURL buffer).
 ///
@@ -255,6 +278,13 @@ unsafe fn set_opt(r: &mut RTMP, opt: &AVal, arg: &AVal, name: &[u8], value: &[u8
             r.Link.lFlags &= !RTMP_LF_NOTLSVERIFY;
         }
         return true;
+    }
+    if let Some(o) = ertmp::find_option(name, opt.av_len) {
+        // The value within its length (an unescaped SetupURL value may be followed by what
+        // the unescaping left behind before its NUL).
+        let len = usize::try_from(arg.av_len).unwrap_or(0).min(value.len());
+        // SAFETY: a valid handle (function contract).
+        return unsafe { set_caps(r, o, &value[..len]) };
     }
     let Some(def) = url::find_option(name, opt.av_len) else {
         let shown: &[u8] = if opt.av_val.is_null() {

@@ -480,15 +480,7 @@ fn media_metadata_and_aggregates() {
 
 #[test]
 fn logs_come_back_in_order_with_the_actions() {
-    struct All;
-    impl diag::Reporter for All {
-        fn enabled(&self, _: Level) -> bool {
-            true
-        }
-        fn report(&self, _: Level, _: &[u8]) {}
-    }
-    static ALL: All = All;
-    diag::install(&ALL);
+    log_everything();
     let st = State {
         calls: vec![(b"play", 3)],
         ..State::default()
@@ -532,4 +524,113 @@ fn stream_eof_ends_read_only_for_the_played_stream_while_playing() {
     ));
     assert!(!stream_eof_ends_read(PT_CONTROL, &eof[..5], 1, 0, 0));
     assert!(!stream_eof_ends_read(PT_INVOKE, &eof, 1, 0, 0));
+}
+
+/// Installs a reporter with every level enabled (for the tests that look at log lines).
+fn log_everything() {
+    struct Every;
+    impl diag::Reporter for Every {
+        fn enabled(&self, _: Level) -> bool {
+            true
+        }
+        fn report(&self, _: Level, _: &[u8]) {}
+    }
+    static EVERY: Every = Every;
+    diag::install(&EVERY);
+}
+
+fn logs_at(o: &Outcome, level: Level) -> Vec<String> {
+    o.actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Log(l, t) if *l == level => Some(String::from_utf8_lossy(t).into_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn reconnect_request_is_reported_and_the_session_goes_on() {
+    log_everything();
+    let st = State::default();
+    let link = Link {
+        tc_url: b"rtmp://127.0.0.1:1935/live",
+        ..Link::default()
+    };
+    let with_url = invoke(&[
+        Value::string("onStatus"),
+        Value::Number(0.0),
+        Value::Null,
+        Value::object(vec![
+            Property::new("level", Value::string("status")),
+            Property::new(
+                "code",
+                Value::string("NetConnection.Connect.ReconnectRequest"),
+            ),
+            Property::new("tcUrl", Value::string("/other")),
+        ]),
+    ]);
+    let without = status("NetConnection.Connect.ReconnectRequest");
+    for (body, target) in [
+        (&with_url, "rtmp://127.0.0.1:1935/other"),
+        (&without, "rtmp://127.0.0.1:1935/live"),
+    ] {
+        let o = handle(&st, &link, &msg(PT_INVOKE, body), &mut || 7);
+        assert_eq!(o.code, 0);
+        let info = logs_at(&o, diag::INFO);
+        assert_eq!(info.len(), 1, "{info:?}");
+        assert!(info[0].contains(target), "{}", info[0]);
+        assert!(info[0].contains("NetConnection.Connect.ReconnectRequest"));
+        // Nothing but log lines: no close, no reconnect, nothing sent.
+        assert!(quiet(o).actions.is_empty());
+    }
+}
+
+#[test]
+fn set_data_frame_metadata_is_metadata() {
+    let st = State::default();
+    let link = Link::default();
+    let meta = invoke(&[
+        Value::string("@setDataFrame"),
+        Value::string("onMetaData"),
+        Value::object(vec![
+            Property::new("duration", Value::Number(3.5)),
+            Property::new("audiocodecid", Value::string("Opus")),
+        ]),
+    ]);
+    let o = run(&st, &link, PT_INFO, &meta);
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.actions,
+        [Action::SetDuration(3.5), Action::AddDataType(4)]
+    );
+    let other = invoke(&[Value::string("@setDataFrame"), Value::string("onCuePoint")]);
+    assert_eq!(run(&st, &link, PT_INFO, &other).code, 0);
+}
+
+#[test]
+fn connect_result_capabilities_are_logged_at_debug() {
+    log_everything();
+    let st = State {
+        num_invokes: 1,
+        calls: vec![(b"connect", 1)],
+        ..State::default()
+    };
+    let body = invoke(&[
+        Value::string("_result"),
+        Value::Number(1.0),
+        Value::object(vec![
+            Property::new("fmsVer", Value::string("FMS/3,0,1,123")),
+            Property::new("capsEx", Value::Number(1.0)),
+        ]),
+        Value::object(vec![Property::new(
+            "code",
+            Value::string("NetConnection.Connect.Success"),
+        )]),
+    ]);
+    let o = handle(&st, &Link::default(), &msg(PT_INVOKE, &body), &mut || 7);
+    assert!(logs_at(&o, diag::DEBUG)
+        .iter()
+        .any(|l| l == "server E-RTMP capabilities: capsEx=1"));
+    assert_eq!(sent(&o), ["createStream"]);
 }
