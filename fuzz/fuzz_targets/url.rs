@@ -7,6 +7,7 @@ use std::os::raw::{c_char, c_int, c_uint};
 use std::sync::Once;
 
 use libfuzzer_sys::fuzz_target;
+use rtmp::ffi::client::RTMP_Close;
 use rtmp::ffi::rtmp::{RTMP_Alloc, RTMP_Free, RTMP_Init};
 use rtmp::ffi::setup::{RTMP_ParsePlaypath, RTMP_ParseURL, RTMP_SetupURL};
 use rtmp::abi::types::{AMFObject, AVal, RTMP_LF_FTCU};
@@ -87,12 +88,14 @@ fuzz_target!(|data: &[u8]| {
         ] {
             assert!(a.av_val.is_null() || inside(a, &buf));
         }
-        libc::free(link.playpath0.av_val as *mut libc::c_void);
-        if link.lFlags & RTMP_LF_FTCU != 0 {
-            libc::free(link.tcUrl.av_val as *mut libc::c_void);
-        } else {
+        if link.lFlags & RTMP_LF_FTCU == 0 {
             assert!(link.tcUrl.av_val.is_null() || inside(&link.tcUrl, &buf));
         }
+        // As a consumer ends a handle: RTMP_Close frees what the library allocated for it
+        // (playpath0, an owned tcUrl, the E-RTMP capability entry of Link.extras); the conn=
+        // entries and the SOCKS host stay the caller's, as with librtmp.
+        RTMP_Close(r);
+        let link = &mut (*r).Link;
         if !link.sockshost.av_val.is_null() && !inside(&link.sockshost, &buf) {
             libc::free(link.sockshost.av_val as *mut libc::c_void);
         }
