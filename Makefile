@@ -92,6 +92,7 @@ check-deps-deb:
 check: check-deps-test check-deps-deb lib
 	python3 tools/gen_layout.py --check abi/layout.txt
 	$(CARGO) test --workspace --quiet
+	CARGO_TARGET_DIR=target/fuzz-check $(CARGO) check --manifest-path fuzz/Cargo.toml --bins --quiet
 	$(MAKE) --no-print-directory check-layers
 	tools/check_symbols.sh $(SHARED) abi/symbols.txt
 	python3 tools/check_rust_sigs.py

@@ -31,6 +31,7 @@ fuzz_target!(|data: &[u8]| {
         token: if flags & 32 != 0 { b"#ed%h0#w@1" } else { b"" },
         usher_token: if flags & 64 != 0 { b"usher" } else { b"" },
         subscribe_path: b"",
+        tc_url: b"rtmp://127.0.0.1:1935/live",
         pub_user: b"user",
         pub_passwd: b"pass",
         seek_time: 0,
