@@ -24,16 +24,25 @@ pkgs_bench="strace"
 # gdb and elfutils (eu-unstrip) read the split debug info, apt-get --simulate the replacement.
 pkgs_deb="dpkg-dev lintian gdb elfutils apt"
 
-pkgs_ertmp="python3-venv"
+pkgs_ertmp="python3-venv nodejs"
 
-# Besides its Debian package, the ertmp group needs FFmpeg 9 for the E-RTMP scenarios
+# Besides its Debian packages, the ertmp group needs FFmpeg 9 for the E-RTMP scenarios
 # (ertmp.sh: Debian 12's FFmpeg 5.1 knows no -rtmp_enhanced_codecs): the static ffmpeg that
 # PyPI's imageio-ffmpeg wheel bundles, pinned, installed by `install` into a venv under build/
-# (python3-venv) and linked as build/tools/ffmpeg9.
+# (python3-venv) and linked as build/tools/ffmpeg9; and node-media-server 4.x, pinned, the
+# relay of ertmp.sh, installed by `install` with npm into build/tools/nms (run by Debian's
+# nodejs; npm is Debian's `npm` package, installed when no npm is on the PATH: NodeSource's
+# nodejs carries its own).
 top=$(cd "$(dirname "$0")/.." && pwd)
 pypi_pin="imageio-ffmpeg==0.8.1"
 ffmpeg9="$top/build/tools/ffmpeg9"
 ffmpeg9_version="9.0.2"
+nms_version="4.4.3"
+nms_dir="$top/build/tools/nms"
+nms_pkg="$nms_dir/node_modules/node-media-server/package.json"
+
+# nms_ok: node-media-server $nms_version is installed in $nms_dir.
+nms_ok() { [ -f "$nms_pkg" ] && grep -q "\"version\": \"$nms_version\"" "$nms_pkg"; }
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
@@ -65,6 +74,7 @@ case $cmd in
 install)
     # shellcheck disable=SC2086
     need=$(missing_pkgs $pkgs_build $pkgs_test $pkgs_integration $pkgs_bench $pkgs_deb $pkgs_ertmp)
+    command -v npm >/dev/null || need="$need npm"
     if [ -n "$need" ]; then
         echo "deps: installing$need"
         if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else
@@ -87,6 +97,13 @@ install)
     fi
     "$ffmpeg9" -version | head -n 1 | grep -q "version n$ffmpeg9_version" ||
         { echo "deps: $ffmpeg9 is not FFmpeg $ffmpeg9_version" >&2; exit 1; }
+    if ! nms_ok; then
+        echo "deps: installing node-media-server $nms_version (npm) into $nms_dir"
+        rm -rf "$nms_dir"
+        mkdir -p "$nms_dir"
+        npm install --prefix "$nms_dir" --no-audit --no-fund --loglevel=error "node-media-server@$nms_version"
+        nms_ok || { echo "deps: node-media-server $nms_version did not install into $nms_dir" >&2; exit 1; }
+    fi
     command -v cargo >/dev/null ||
         { echo "deps: no Rust toolchain (cargo); install one with rustup (https://rustup.rs)" >&2; exit 1; }
     ;;
@@ -99,7 +116,8 @@ check)
     nocargo=""
     command -v cargo >/dev/null || nocargo=" cargo (Rust toolchain, from rustup)"
     case " $* " in *" ertmp "*)
-        [ -x "$ffmpeg9" ] || need="$need $pypi_pin (FFmpeg $ffmpeg9_version, $ffmpeg9)" ;;
+        [ -x "$ffmpeg9" ] || need="$need $pypi_pin (FFmpeg $ffmpeg9_version, $ffmpeg9)"
+        nms_ok || need="$need node-media-server@$nms_version (npm, $nms_dir)" ;;
     esac
     if [ -n "$need$nocargo" ]; then
         echo "missing prerequisites ($*):$need$nocargo" >&2

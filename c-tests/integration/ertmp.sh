@@ -11,9 +11,19 @@
 #      and a NetConnection.Connect.ReconnectRequest in the middle; Debian's rtmpdump on our
 #      library must write every enhanced tag unchanged (the table also shows the system
 #      librtmp), log one INFO line for the request and go on to the end of the stream;
-#   4. publish: Debian's curl -T (RTMP_Write) on our library sends HEVC+AAC, AV1+Opus, VP9+FLAC
-#      and H.264+E-AC-3 FLV files made by FFmpeg 9 into FFmpeg 9's `-listen 1 -c copy`: every
-#      audio/video tag body it records equals FFmpeg's own `-c copy` remux of the file.
+#   4. publish: Debian's curl -T and ertmp_publish.c (RTMP_Write in pieces of 1 byte to 4 KiB)
+#      on our library send HEVC+AAC, AV1+Opus, VP9+FLAC, H.264+E-AC-3 and a multitrack FLV
+#      (2 HEVC + 2 AAC streams: FFmpeg 9's flv muxer writes E-RTMP Multitrack tags itself, and
+#      FFmpeg 9 receives them) made by FFmpeg 9 into FFmpeg 9's `-listen 1 -map 0 -c copy`:
+#      every audio/video tag body it records equals FFmpeg's own `-c copy` remux of the file;
+#   5. play from FFmpeg 9 as the server (`-c copy -f flv -listen 1`): Debian's rtmpdump on our
+#      library writes every tag body of the remux (legacy tags that librtmp's RTMP_Read size
+#      rule drops, H.264's 5-byte end of sequence, counted apart), the five files;
+#   6. relay: FFmpeg 9 publishes the five files into node-media-server 4.x (tools/deps.sh pins
+#      it; ertmp_nms.js runs it on 127.0.0.1 only, stopped by PID); two rtmpdump players, ours
+#      and the system librtmp, record each stream; audio and video tag bodies, each kind in
+#      order, equal the remux's.
+#   The system librtmp's results are shown next to ours, never asserted.
 # usage: c-tests/integration/ertmp.sh   (after `make lib`; FFmpeg 9 from `make deps`)
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -21,6 +31,7 @@ begin_scenarios ertmp
 require_packages ertmp
 ffmpeg9="$top/build/tools/ffmpeg9"
 peer="$top/c-tests/integration/ertmp_peer.py"
+nms_dir="$top/build/tools/nms/node_modules/node-media-server"
 fail=0
 bad() { echo "FAIL $*"; fail=1; }
 
@@ -150,37 +161,155 @@ grep -q "Download complete" "$work/rtmpdump.ours.log" || bad "rtmpdump did not f
 grep -q "duration *0.40" "$work/rtmpdump.ours.log" || bad "the @setDataFrame metadata was not taken for metadata"
 
 # ---------------------------------------------------------------------------------------------
-echo "== publish: curl -T (RTMP_Write) into FFmpeg 9 -listen 1 -c copy, tag bodies vs FFmpeg's own remux"
-src="-f lavfi -i testsrc=size=160x120:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 2"
-printf '%-16s %-14s %-14s\n' "codecs" "librtmp-rs" "system librtmp 2.4"
-for set in "hevc+aac|-c:v libx265 -preset ultrafast -x265-params log-level=error -c:a aac" \
-           "av1+opus|-c:v libsvtav1 -preset 12 -svtav1-params log-level=0 -c:a libopus" \
-           "vp9+flac|-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -c:a flac" \
-           "h264+eac3|-c:v libx264 -preset ultrafast -c:a eac3"; do
+# The codec sets: FLV files made by FFmpeg 9 ($work/NAME.flv) and FFmpeg's own -c copy remux of
+# each ($work/NAME.remux.flv), the reference every scenario below compares with. The multitrack
+# file holds two HEVC and two AAC streams: FFmpeg 9's flv muxer writes the second of each as
+# E-RTMP Multitrack tags (video PacketType 6, audio PacketType 5) by itself.
+src="-f lavfi -i testsrc=size=160x120:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000"
+mt_src="$src -f lavfi -i testsrc2=size=160x120:rate=25 -f lavfi -i sine=frequency=660:sample_rate=48000 -map 0 -map 1 -map 2 -map 3"
+sets=""
+for set in "hevc+aac|$src -c:v libx265 -preset ultrafast -x265-params log-level=error -c:a aac" \
+           "av1+opus|$src -c:v libsvtav1 -preset 12 -svtav1-params log-level=0 -c:a libopus" \
+           "vp9+flac|$src -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -c:a flac" \
+           "h264+eac3|$src -c:v libx264 -preset ultrafast -c:a eac3" \
+           "multitrack|$mt_src -pix_fmt yuv420p -c:v libx265 -preset ultrafast -x265-params log-level=error -c:a aac"; do
     name=${set%%|*}; enc=${set#*|}
     # shellcheck disable=SC2086
-    "$ffmpeg9" -nostdin -hide_banner -loglevel error -y $src $enc -f flv "$work/$name.flv" \
+    "$ffmpeg9" -nostdin -hide_banner -loglevel error -y $enc -t 2 -f flv "$work/$name.flv" \
         > /dev/null 2>&1 || { bad "FFmpeg 9 could not make $name"; continue; }
-    "$ffmpeg9" -nostdin -hide_banner -loglevel error -y -i "$work/$name.flv" -c copy \
-        -f flv "$work/$name.remux.flv" || bad "FFmpeg 9 could not remux $name"
+    "$ffmpeg9" -nostdin -hide_banner -loglevel error -y -i "$work/$name.flv" -map 0 -c copy \
+        -f flv "$work/$name.remux.flv" || { bad "FFmpeg 9 could not remux $name"; continue; }
+    sets="$sets $name"
+done
+set -- $(python3 "$peer" multitrack "$work/multitrack.flv")
+echo "multitrack file (FFmpeg 9 -f flv, 2 HEVC + 2 AAC streams): $1 Multitrack video tags, $2 Multitrack audio tags"
+[ "${1:-0}" -gt 0 ] && [ "${2:-0}" -gt 0 ] || bad "FFmpeg 9 wrote no Multitrack tags"
+
+# into_ffmpeg NAME SIDE PUBLISHER...: FFmpeg 9 -listen 1 -c copy (every stream) records what
+# PUBLISHER sends on the library of SIDE (ours or ref); in its arguments FILE stands for
+# $work/NAME.flv and URL for FFmpeg's address. Prints the comparison with the remux, prefixed
+# with the publisher's exit code when not 0.
+into_ffmpeg() {
+    local name=$1 side=$2 lib=$ours port fp c_rc verdict a args=()
+    shift 2
+    [ "$side" = ref ] && lib=$ref
+    port=$(free_port)
+    for a in "$@"; do
+        case "$a" in URL) a="rtmp://127.0.0.1:$port/live/key" ;; FILE) a="$work/$name.flv" ;; esac
+        args+=("$a")
+    done
+    "$ffmpeg9" -nostdin -hide_banner -loglevel quiet -y -listen 1 -timeout 15 \
+        -i "rtmp://127.0.0.1:$port/live/key" -map 0 -c copy -f flv "$work/$name.$side.in.flv" &
+    fp=$!; BG="$BG $fp"
+    for _ in $(seq 100); do port_listening "$port" && break; sleep 0.05; done
+    LD_LIBRARY_PATH=$lib timeout 30 "${args[@]}" > "$work/$name.$side.pub.log" 2>&1
+    c_rc=$?
+    await_or_interrupt "$fp"
+    verdict=$(python3 "$peer" sametags "$work/$name.remux.flv" "$work/$name.$side.in.flv")
+    [ $c_rc = 0 ] || verdict="rc $c_rc, $verdict"
+    echo "$verdict"
+}
+
+# publish_table TITLE PUBLISHER...: one row per codec set, on our library and the system one;
+# ours must give identical tags (the system librtmp's column is shown, not asserted).
+publish_table() {
+    local title=$1 name row side verdict note
+    shift
+    echo "== publish: $title into FFmpeg 9 -listen 1 -c copy, tag bodies vs FFmpeg's own remux"
+    printf '%-12s %-18s %-18s %s\n' "codecs" "librtmp-rs" "system librtmp 2.4" "peer"
+    for name in $sets; do
+        row=""
+        for side in ours ref; do
+            verdict=$(into_ffmpeg "$name" $side "$@")
+            row="$row $(printf '%-18s' "$verdict")"
+            [ $side = ours ] && case "$verdict" in identical*) ;; *)
+                bad "$name published by $title on our library: $verdict $(head -c 300 "$work/$name.ours.pub.log")" ;; esac
+        done
+        note="FFmpeg 9"
+        [ "$name" = multitrack ] && note="FFmpeg 9 (it muxes, receives and remuxes multitrack itself)"
+        printf '%-12s%s %s\n' "$name" "$row" "$note"
+    done
+}
+
+publish_table "curl -T (RTMP_Write)" curl -s -T FILE URL
+pub="$work/ertmp_publish"
+cc -std=gnu99 -Wall -Wextra -Werror -I"$top/include" -o "$pub" \
+    "$top/c-tests/integration/ertmp_publish.c" -L"$ours" -lrtmp || die "building ertmp_publish"
+check_loaded "$pub"
+publish_table "ertmp_publish.c (RTMP_Write in pieces of 1 B to 4 KiB)" "$pub" FILE URL
+grep -h "^pieces" "$work"/*.ours.pub.log | sed 's/^/  ertmp_publish on our library: /' | head -n 5
+
+# ---------------------------------------------------------------------------------------------
+echo "== play: rtmpdump from FFmpeg 9 -c copy -f flv -listen 1 (FFmpeg as the server), tag bodies vs the remux"
+echo "   (legacy tags that librtmp's RTMP_Read drops by its size rule, e.g. H.264's 5-byte end of sequence, are counted apart)"
+printf '%-12s %-34s %-34s\n' "codecs" "librtmp-rs" "system librtmp 2.4"
+for name in $sets; do
     row=""
     for side in ours ref; do
         lib=$ours; [ $side = ref ] && lib=$ref
         port=$(free_port)
-        "$ffmpeg9" -nostdin -hide_banner -loglevel quiet -y -listen 1 -timeout 15 \
-            -i "rtmp://127.0.0.1:$port/live/key" -c copy -f flv "$work/$name.$side.flv" &
+        "$ffmpeg9" -nostdin -hide_banner -loglevel quiet -i "$work/$name.flv" -map 0 -c copy \
+            -f flv -listen 1 -timeout 15 "rtmp://127.0.0.1:$port/app/stream" &
         fp=$!; BG="$BG $fp"
         for _ in $(seq 100); do port_listening "$port" && break; sleep 0.05; done
-        LD_LIBRARY_PATH=$lib timeout 30 curl -s -T "$work/$name.flv" "rtmp://127.0.0.1:$port/live/key"
-        c_rc=$?
+        LD_LIBRARY_PATH=$lib timeout 30 rtmpdump -r "rtmp://127.0.0.1:$port/app/stream" \
+            -o "$work/$name.$side.ff.flv" > "$work/$name.$side.ff.log" 2>&1
+        r_rc=$?
         await_or_interrupt "$fp"
-        verdict=$(python3 "$peer" sametags "$work/$name.remux.flv" "$work/$name.$side.flv")
-        [ $c_rc = 0 ] || verdict="curl rc $c_rc, $verdict"
-        row="$row $(printf '%-14s' "$verdict")"
-        [ $side = ours ] && case "$verdict" in identical*) ;; *) bad "$name published through our library: $verdict" ;; esac
+        verdict=$(python3 "$peer" sameplayed "$work/$name.remux.flv" "$work/$name.$side.ff.flv")
+        [ $r_rc = 0 ] || verdict="rc $r_rc, $verdict"
+        row="$row $(printf '%-34s' "$verdict")"
+        [ $side = ours ] && case "$verdict" in identical*) ;; *)
+            bad "$name played from FFmpeg 9 on our library: $verdict $(tail -n 3 "$work/$name.ours.ff.log")" ;; esac
     done
-    printf '%-16s%s\n' "$name" "$row"
+    printf '%-12s%s\n' "$name" "$row"
 done
+
+# ---------------------------------------------------------------------------------------------
+# node-media-server 4.x (pinned by tools/deps.sh) relays: FFmpeg 9 publishes each file, two
+# rtmpdump players (our library, the system one) that started first record the stream. A relay
+# may interleave audio and video differently, so each kind is compared on its own, in order.
+echo "== relay: FFmpeg 9 -> node-media-server $(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$nms_dir/package.json") -> rtmpdump, tag bodies per kind vs the remux"
+nms_port=$(free_port)
+mkdir -p "$work/nms"
+node "$top/c-tests/integration/ertmp_nms.js" "$nms_dir" "$nms_port" "$work/nms" > "$work/nms.log" 2>&1 &
+NMS_PID=$!; BG="$BG $NMS_PID"
+for _ in $(seq 100); do port_listening "$nms_port" && break; sleep 0.05; done
+port_listening "$nms_port" || die "node-media-server did not start: $(tail -n 5 "$work/nms.log")"
+printf '%-12s %-34s %-34s\n' "codecs" "librtmp-rs" "system librtmp 2.4"
+for name in $sets; do
+    key=${name//+/_}  # the relay takes only [A-Za-z0-9_-] in a stream name
+    url="rtmp://127.0.0.1:$nms_port/live/$key"
+    pids=""
+    for side in ours ref; do
+        lib=$ours; [ $side = ref ] && lib=$ref
+        LD_LIBRARY_PATH=$lib timeout 30 rtmpdump -v -r "$url" -o "$work/$name.$side.nms.flv" \
+            > "$work/$name.$side.nms.log" 2>&1 &
+        pids="$pids $!"
+    done
+    BG="$BG $pids"
+    # both players are in before the publisher starts
+    for _ in $(seq 100); do
+        [ "$(grep -c "start play /live/$key\$" "$work/nms.log")" -ge 2 ] && break; sleep 0.05
+    done
+    timeout 30 "$ffmpeg9" -nostdin -hide_banner -loglevel error -re -i "$work/$name.flv" -map 0 -c copy \
+        -f flv "$url" > "$work/$name.nms.pub.log" 2>&1 || bad "FFmpeg 9 could not publish $name into node-media-server: $(tail -n 2 "$work/$name.nms.pub.log")"
+    # the relay does not end a live play when the publisher leaves: the players are stopped
+    # (rtmpdump writes its file on SIGINT) once nothing has come for a moment
+    sleep 1
+    for p in $pids; do kill -INT "$p" 2>/dev/null; done
+    for p in $pids; do wait "$p" 2>/dev/null; done
+    row=""
+    for side in ours ref; do
+        verdict=$(python3 "$peer" sametracks "$work/$name.remux.flv" "$work/$name.$side.nms.flv")
+        row="$row $(printf '%-34s' "$verdict")"
+        echo "$verdict" > "$work/$name.$side.nms.verdict"
+    done
+    printf '%-12s%s\n' "$name" "$row"
+    case "$(cat "$work/$name.ours.nms.verdict")" in identical*) ;; *)
+        bad "$name through node-media-server on our library: $(cat "$work/$name.ours.nms.verdict")" ;; esac
+done
+kill "$NMS_PID" 2>/dev/null; wait "$NMS_PID" 2>/dev/null
 
 if [ $fail = 0 ]; then echo "PASS ertmp.sh"; else echo "FAIL ertmp.sh"; fi
 exit $fail

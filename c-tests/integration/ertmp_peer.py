@@ -16,6 +16,16 @@
   ertmp_peer.py sametags A.flv B.flv
       Prints "identical (N)" when both files hold the same audio/video tags (type and body, in
       order), else how many of B's first tags equal A's.
+  ertmp_peer.py sameplayed A.flv B.flv
+      Like sametags, for what a player wrote with RTMP_Read: A's legacy tags that librtmp's
+      RTMP_Read drops by its size rule (audio of 1 byte or less, video of 5 bytes or less, not
+      E-RTMP) are taken out of A first and counted: "identical (N, K legacy dropped)".
+  ertmp_peer.py sametracks A.flv B.flv
+      Like sameplayed, but compares the audio tags and the video tags each on their own (a relay
+      may interleave them differently): "identical (N audio, M video)" or what differs.
+  ertmp_peer.py multitrack FILE.flv
+      Prints "V A": how many E-RTMP Multitrack video and audio tags (PacketType 6 / 5) the file
+      holds.
   ertmp_peer.py props FILE...
       Prints each connect command object's properties: "name hex-of-the-encoded-property".
 
@@ -290,6 +300,14 @@ def flv_tags(path):
     return tags
 
 
+def legacy_dropped(tag):
+    """librtmp's RTMP_Read size rule, which applies to legacy tags only."""
+    t, body = tag
+    if t == 8:
+        return len(body) <= 1 and not (body and body[0] >> 4 == 9)
+    return len(body) <= 5 and not (body and body[0] & 0x80)
+
+
 def compare(sent_path, flv_path):
     sent = []
     with open(sent_path) as f:
@@ -338,6 +356,39 @@ def main(argv):
         b = [t for t in flv_tags(argv[3]) if t[0] in (8, 9)]
         same = sum(1 for x, y in zip(a, b) if x == y)
         print("identical (%d)" % len(a) if a and a == b else "%d/%d equal" % (same, len(a)))
+        return 0
+    if mode == "sameplayed":
+        a = [t for t in flv_tags(argv[2]) if t[0] in (8, 9)]
+        b = [t for t in flv_tags(argv[3]) if t[0] in (8, 9)]
+        keep = [t for t in a if not legacy_dropped(t)]
+        same = sum(1 for x, y in zip(keep, b) if x == y)
+        print("identical (%d, %d legacy dropped)" % (len(keep), len(a) - len(keep))
+              if keep and keep == b else "%d/%d equal" % (same, len(keep)))
+        return 0
+    if mode == "sametracks":
+        a = flv_tags(argv[2])
+        b = flv_tags(argv[3])
+        dropped = sum(1 for t in a if t[0] in (8, 9) and legacy_dropped(t))
+        a = [t for t in a if not legacy_dropped(t)]
+        out = []
+        for t, name in ((8, "audio"), (9, "video")):
+            x = [y for y in a if y[0] == t]
+            z = [y for y in b if y[0] == t]
+            same = sum(1 for p, q in zip(x, z) if p == q)
+            out.append((x == z and len(x) > 0, "%d %s" % (len(x), name) if x == z else
+                        "%s %d/%d equal, %d received" % (name, same, len(x), len(z))))
+        if dropped:
+            out.append((True, "%d legacy dropped" % dropped))
+        if all(ok for ok, _ in out):
+            print("identical (%s)" % ", ".join(t for _, t in out))
+        else:
+            print(", ".join(t for _, t in out))
+        return 0
+    if mode == "multitrack":
+        tags = flv_tags(argv[2])
+        v = sum(1 for t, b in tags if t == 9 and b and b[0] & 0x80 and b[0] & 0x0F == 6)
+        a = sum(1 for t, b in tags if t == 8 and b and b[0] >> 4 == 9 and b[0] & 0x0F == 5)
+        print(v, a)
         return 0
     if mode == "props":
         for path in argv[2:]:
