@@ -355,16 +355,13 @@ pub unsafe fn read(r: *mut RTMP, buf: *mut c_char, size: c_int) -> c_int {
                     One::Ignore => continue,
                     One::Status(s) => {
                         (*r).m_read.status = s;
-                        if total > 0 && s == STATUS_ERROR {
-                            // Only the first call gets here. The session broke within the
-                            // stream's first packets and is closed: returning the FLV header
-                            // and those packets now would let a caller that stops at a closed
-                            // handle (rtmpdump) take the stream as complete, so the call fails
-                            // (below) as the header's own reading does (see `prologue`).
-                        } else if total > 0 {
-                            // Only the first call gets here (the end came with the stream's
-                            // first packets): this call returns data, so the end is never
-                            // reported by a 0 before the close; closed now, as librtmp does.
+                        // Only the first call gets here with bytes (the end came with the
+                        // stream's first packets): this call returns data, so the end is never
+                        // reported by a 0 before the close; closed now, as librtmp does. A
+                        // broken session fails the call instead (below): the FLV header and
+                        // packets returned with a closed handle would let a caller that stops
+                        // at a closed handle (rtmpdump) take the stream as complete.
+                        if total > 0 && s != STATUS_ERROR {
                             finish_read(r);
                         }
                         break;

@@ -195,25 +195,13 @@ pub fn default_timeouts(fd: c_int, seconds: c_int) -> (bool, bool) {
         return (false, false);
     }
     let set = |opt: c_int| -> bool {
-        let mut tv = libc::timeval {
-            tv_sec: 0,
-            tv_usec: 0,
-        };
-        let mut len = std::mem::size_of::<libc::timeval>() as libc::socklen_t;
-        // SAFETY: `tv` and `len` describe a writable timeval.
-        let got = unsafe {
-            libc::getsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                opt,
-                (&mut tv as *mut libc::timeval).cast(),
-                &mut len,
-            )
-        };
-        if got != 0 || tv.tv_sec != 0 || tv.tv_usec != 0 {
+        if socket_timeout(fd, opt).is_some() {
             return false;
         }
-        tv.tv_sec = libc::time_t::from(seconds);
+        let tv = libc::timeval {
+            tv_sec: libc::time_t::from(seconds),
+            tv_usec: 0,
+        };
         // SAFETY: `tv` is a valid timeval of the given size.
         unsafe {
             libc::setsockopt(
@@ -228,9 +216,9 @@ pub fn default_timeouts(fd: c_int, seconds: c_int) -> (bool, bool) {
     (set(libc::SO_RCVTIMEO), set(libc::SO_SNDTIMEO))
 }
 
-/// The socket's receive timeout (`SO_RCVTIMEO`, which librtmp and curl set) in milliseconds
-/// for `poll`, -1 when none.
-fn receive_timeout_ms(fd: c_int) -> c_int {
+/// The socket's `SO_RCVTIMEO` or `SO_SNDTIMEO` (`opt`); `None` when it is not set (zero) or
+/// cannot be read.
+fn socket_timeout(fd: c_int, opt: c_int) -> Option<libc::timeval> {
     let mut tv = libc::timeval {
         tv_sec: 0,
         tv_usec: 0,
@@ -241,14 +229,20 @@ fn receive_timeout_ms(fd: c_int) -> c_int {
         libc::getsockopt(
             fd,
             libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
+            opt,
             (&mut tv as *mut libc::timeval).cast(),
             &mut len,
         )
     };
-    if rc != 0 || (tv.tv_sec == 0 && tv.tv_usec == 0) {
+    (rc == 0 && (tv.tv_sec != 0 || tv.tv_usec != 0)).then_some(tv)
+}
+
+/// The socket's receive timeout (`SO_RCVTIMEO`, which librtmp and curl set) in milliseconds
+/// for `poll`, -1 when none.
+fn receive_timeout_ms(fd: c_int) -> c_int {
+    let Some(tv) = socket_timeout(fd, libc::SO_RCVTIMEO) else {
         return -1;
-    }
+    };
     let ms = tv.tv_sec * 1000 + tv.tv_usec / 1000;
     ms.clamp(1, c_int::MAX as i64) as c_int
 }
